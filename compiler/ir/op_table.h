@@ -1,0 +1,95 @@
+// ir/op_table.h: the single source of truth for ops. ops.def lists each op's static facts; one
+// family file per op class (compiler/ops/*.cpp) fills in its rules. Passes look rules up here and
+// never switch over ops.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/attrs.h"
+#include "ir/types.h"
+#include "jit/tensor.h"
+
+namespace jit::ir {
+
+enum class OpId : uint16_t {
+#define JIT_OP(id, name, cls, arity) id,
+#include "ir/ops.def"
+#undef JIT_OP
+};
+
+inline constexpr int kNumOps = 0
+#define JIT_OP(id, name, cls, arity) +1
+#include "ir/ops.def"
+#undef JIT_OP
+    ;
+
+enum class OpClass : uint8_t { Elementwise, Source, Random, Reduction, Contraction, Layout };
+std::string_view op_class_name(OpClass c);
+
+struct Node;
+struct OpInfo;
+
+// What a reference kernel sees: operands (concrete, contiguous), the resolved result type and
+// the run's context. It fills `out`, which is allocated with the result's shape.
+struct KernelCtx {
+  uint64_t seed = 0;        // random ops: the generator's seed,
+  uint64_t call = 0;        //   this call's number,
+  int64_t batch_begin = 0;  //   and the first sample of this batch range.
+};
+using InferFn = Type (*)(const OpInfo& op, std::span<const Type> in, const Attrs& attrs);
+using KernelFn = void (*)(const Node& n, std::span<const Tensor> in, Tensor& out,
+                          const KernelCtx& ctx);
+
+// Rules that belong to passes; declared here so every op's facts stay in one record.
+struct BatchCtx;
+struct BValue;
+using BatchFn = BValue (*)(BatchCtx& ctx, const Node& n, std::span<const BValue> in);
+struct AdCtx;
+using VjpFn = void (*)(AdCtx& ctx, const Node& n, int32_t result);
+using JvpFn = int32_t (*)(AdCtx& ctx, const Node& n);
+
+struct AttrSpec {
+  std::string_view name;
+  AttrKind kind;
+  bool required = true;
+};
+
+struct OpInfo {
+  OpId id{};
+  std::string_view name;
+  OpClass cls{};
+  int arity = 0;  // -1: variadic (at least one)
+  std::vector<AttrSpec> attrs;
+  std::string_view signature;  // for --list-ops: "(x) -> y", attributes, dtypes
+  InferFn infer = nullptr;
+  KernelFn kernel = nullptr;
+  BatchFn batch = nullptr;
+  bool differentiable = true;  // false: comparisons, argmax, floor, ... (zero derivative)
+  VjpFn vjp = nullptr;
+  JvpFn jvp = nullptr;
+};
+
+const OpInfo& op_info(OpId id);
+const OpInfo* find_op(std::string_view name);
+std::span<const OpInfo> all_ops();
+
+// Registration, called once per family file when the table is first built.
+class OpRegistry {
+ public:
+  explicit OpRegistry(OpInfo* ops) : ops_(ops) {}
+  OpInfo& op(OpId id) { return ops_[static_cast<size_t>(id)]; }
+
+ private:
+  OpInfo* ops_;
+};
+void register_elementwise_ops(OpRegistry& r);
+void register_source_ops(OpRegistry& r);
+void register_reduction_ops(OpRegistry& r);
+void register_contraction_ops(OpRegistry& r);
+void register_layout_ops(OpRegistry& r);
+
+}  // namespace jit::ir

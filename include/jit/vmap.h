@@ -1,0 +1,66 @@
+// jit/vmap.h: jit::vmap, torch.vmap's semantics compiled.
+//
+//   auto batched = jit::vmap(model);                     // in_dims = 0, out_dims = 0
+//   auto bdot    = jit::vmap(jit::dot, {1, 1});           // per-argument in_dims
+//   auto f2      = jit::vmap(g, {0, jit::none}, {1});     // an unmapped argument; out_dims
+//   auto f3      = jit::vmap(h, 0, 0, {.randomness = jit::Randomness::Different,
+//                                      .chunk_size = 1024});
+//   jit::Tensor y = batched(xs);  // traced and compiled on the first call for this signature
+//
+// The first call with a new signature (per-sample shapes and dtypes, in_dims, non-tensor
+// arguments) traces the function on symbolic per-sample tensors, batches the IR and compiles it;
+// later calls with any batch size reuse the compiled code. Called inside another traced
+// function (a nested vmap, grad of a vmap), it is traced inline instead.
+#pragma once
+
+#include "jit/transform.h"
+
+namespace jit {
+
+enum class Randomness {
+  Error,      // a random op inside the function throws jit::Error (the default, as torch)
+  Different,  // each sample draws its own values
+  Same,       // one draw is shared by every sample
+};
+
+enum class Backend {
+  Compiled,     // LLVM-compiled kernels (the default)
+  Interpreter,  // the reference interpreter (the oracle; slow)
+};
+
+struct VmapOptions {
+  Randomness randomness = Randomness::Error;
+  int64_t chunk_size = 0;  // > 0: run that many samples at a time; same results
+  Backend backend = Backend::Compiled;
+  int threads = 0;         // 0: the runtime decides; 1: the calling thread only
+  std::string name;        // the function's name in errors and dumps
+};
+
+namespace detail {
+std::shared_ptr<TransformState> make_vmap_state(DimSpec in_dims, DimSpec out_dims, VmapOptions o);
+}
+
+template <class F>
+Transformed<std::decay_t<F>> vmap(F&& f, DimSpec in_dims = 0, DimSpec out_dims = 0,
+                                  VmapOptions options = {}) {
+  return {std::forward<F>(f), detail::make_vmap_state(std::move(in_dims), std::move(out_dims),
+                                                      std::move(options))};
+}
+
+// Statistics of a transformed function's cache (for tests and tuning).
+struct CacheStats {
+  int64_t compiles = 0;  // signatures traced and compiled
+  int64_t hits = 0;      // calls served by an existing kernel
+  int64_t entries = 0;
+};
+template <class F>
+CacheStats cache_stats(const Transformed<F>& f);
+namespace detail {
+CacheStats cache_stats(const TransformState& s);
+}
+template <class F>
+CacheStats cache_stats(const Transformed<F>& f) {
+  return detail::cache_stats(*f.state());
+}
+
+}  // namespace jit
