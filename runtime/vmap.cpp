@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "frontend/dispatch.h"
-#include "runtime/executable.h"
+#include "runtime/pipeline.h"
 #include "trace/trace.h"
 #include "transforms/vmap.h"
 #include "jit/vmap.h"
@@ -137,10 +137,14 @@ class VmapState : public TransformState {
     return key;
   }
 
-  // Traces the per-sample function and batches it (batch: kDyn, or static when inline).
-  std::pair<ir::Function, std::vector<Tensor>> trace_and_batch(const CallArgs& args,
-                                                               const Resolved& r,
-                                                               TraceBody body, int64_t batch) const {
+  struct Traced {
+    ir::Function f;
+    ir::VmapSpec spec;
+    std::vector<Tensor> captures;
+  };
+
+  // Traces the per-sample function and says how to batch it (batch: kDyn, or static inline).
+  Traced trace(const CallArgs& args, const Resolved& r, TraceBody body, int64_t batch) const {
     auto tr = std::make_shared<Trace>(opts_.name.empty() ? "function" : opts_.name);
     std::vector<Tensor> sym;
     for (size_t i = 0; i < args.tensors.size(); ++i) {
@@ -177,13 +181,14 @@ class VmapState : public TransformState {
                               context_, out_.each().size(), nout, nout == 1 ? "" : "s"));
     for (size_t i = 0; i < nout; ++i)
       spec.out_dims.push_back(out_.is_uniform() ? out_.uniform() : out_.each()[i].value());
-    return {ir::vmap(f, spec), tr->captures()};
+    return {std::move(f), std::move(spec), tr->captures()};
   }
 
   std::vector<Tensor> call_inline(const CallArgs& args, const Resolved& r, TraceBody body) const {
-    auto [g, captures] = trace_and_batch(args, r, body, r.batch);
+    Traced t = trace(args, r, body, r.batch);
+    ir::Function g = ir::vmap(t.f, t.spec);
     std::vector<Tensor> inputs(args.tensors.begin(), args.tensors.end());
-    inputs.insert(inputs.end(), captures.begin(), captures.end());
+    inputs.insert(inputs.end(), t.captures.begin(), t.captures.end());
     return Trace::current()->inline_function(g, inputs);
   }
 
@@ -214,10 +219,15 @@ class VmapState : public TransformState {
     }
     try {
       auto e = std::make_shared<Entry>();
-      std::tie(e->batched, e->captures) = trace_and_batch(args, r, body, ir::kDyn);
+      Traced t = trace(args, r, body, ir::kDyn);
+      rt::PipelineOptions po;
+      po.interpreter = opts_.backend == Backend::Interpreter;
+      rt::Compiled c = rt::compile(t.f, t.spec, po);
+      e->batched = std::move(c.batched);
+      e->exec = std::move(c.exec);
+      e->captures = std::move(t.captures);
       for (const ir::Node& n : e->batched.nodes)
         e->uses_rng |= ir::op_info(n.op).cls == ir::OpClass::Random;
-      e->exec = rt::make_interpreter_executable(e->batched);
       std::lock_guard<std::mutex> lock(mu_);
       slot->entry = e;
       slot->ready = true;

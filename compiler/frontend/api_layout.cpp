@@ -152,6 +152,24 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   return slice(x, d, s, s + length, 1);
 }
 
+Tensor select(const Tensor& x, int64_t dim, int64_t index) {
+  int64_t d = normalize_dim("select", dim, x);
+  if (x.dim() == 0) fail(ErrorKind::InvalidArgument, "select: cannot select from a scalar");
+  int64_t n = x.shape()[d];
+  if (index < -n || index >= n)
+    fail(ErrorKind::InvalidArgument,
+         fmt::format("select: index {} is out of range for dim {} (size {}) of {}", index, d, n, describe(x)));
+  int64_t i = index < 0 ? index + n : index;
+  return squeeze(slice(x, d, i, i + 1, 1), d);
+}
+
+std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
+  int64_t d = normalize_dim("unbind", dim, x);
+  std::vector<Tensor> out;
+  for (int64_t i = 0; i < x.shape()[d]; ++i) out.push_back(select(x, d, i));
+  return out;
+}
+
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   int64_t d = normalize_dim("index_select", dim, x);
   if (index.dim() > 1)

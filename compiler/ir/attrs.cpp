@@ -53,6 +53,21 @@ DType Attrs::get_dtype(std::string_view name) const {
   return std::get<DType>(*v);
 }
 
+bool Attrs::operator==(const Attrs& o) const {
+  if (items_.size() != o.items_.size()) return false;
+  for (size_t i = 0; i < items_.size(); ++i) {
+    const auto &[ka, va] = items_[i];
+    const auto &[kb, vb] = o.items_[i];
+    if (ka != kb || va.index() != vb.index()) return false;
+    if (auto* d = std::get_if<double>(&va)) {
+      if (std::memcmp(d, &std::get<double>(vb), sizeof(double)) != 0) return false;
+    } else if (va != vb) {
+      return false;
+    }
+  }
+  return true;
+}
+
 size_t Attrs::hash() const {
   size_t h = items_.size();
   auto mix = [&h](size_t x) { h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };

@@ -33,7 +33,7 @@ class Attrs {
 
   const std::vector<std::pair<std::string, AttrValue>>& items() const { return items_; }
   bool empty() const { return items_.empty(); }
-  bool operator==(const Attrs& o) const { return items_ == o.items_; }
+  bool operator==(const Attrs& o) const;  // floats compare bitwise, so NaN equals itself
   size_t hash() const;
 
  private:

@@ -1,0 +1,37 @@
+// runtime/pipeline.h: the compile pipeline as a list of named steps, from a traced per-sample
+// function to an executable. Each IR step is verified when verification is on; each step's
+// time (and, on request, its printed result) is recorded for the dumper and VMAPJIT_DUMP.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+#include "runtime/executable.h"
+#include "transforms/vmap.h"
+
+namespace jit::rt {
+
+struct StageRecord {
+  std::string name;  // traced, batched, simplified, fused, llvm, llvm-opt, asm
+  std::string text;  // the stage's result, when PipelineOptions::keep_text
+  double ms = 0;
+};
+
+struct PipelineOptions {
+  bool interpreter = false;  // run through the reference interpreter instead of compiling
+  bool verify = true;        // run the verifier after every IR step
+  bool keep_text = false;    // record every stage's printed result
+};
+
+struct Compiled {
+  ir::Function batched;  // the final IR
+  std::unique_ptr<Executable> exec;
+  std::vector<StageRecord> stages;
+};
+
+// traced -> vmap -> simplify -> (backend) -> executable.
+Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const PipelineOptions& o);
+
+}  // namespace jit::rt
