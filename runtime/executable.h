@@ -1,5 +1,5 @@
-// runtime/executable.h: a batched function ready to run over a range of its batch. The
-// interpreter and the LLVM backend both provide one; the runtime chunks and threads over it.
+// runtime/executable.h: a batched function ready to run. The interpreter and the LLVM backend
+// both provide one; the runtime allocates the outputs and calls run().
 #pragma once
 
 #include <memory>
@@ -9,19 +9,22 @@
 
 namespace jit::rt {
 
+struct RunOptions {
+  ir::KernelCtx ctx;      // random ops' seed and call number
+  int64_t chunk = 0;      // > 0: at most this many samples per kernel invocation
+  int threads = 0;        // 0: decide from the amount of work; 1: the calling thread only
+};
+
 class Executable {
  public:
   virtual ~Executable() = default;
-  // Runs samples [begin, end) of the batch. `inputs` are the whole batched inputs (the
-  // function's parameters in order), `outputs` the whole outputs, allocated by the caller; only
-  // the range's part of each batched output is written (an unbatched output when begin == 0).
-  virtual void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t begin,
-                   int64_t end, const ir::KernelCtx& ctx) const = 0;
-  // True when run() may be called for disjoint ranges from several threads at once.
-  virtual bool parallel_safe() const { return true; }
+  // Runs the whole batch. `inputs` are the batched function's parameters in order (whole
+  // batched tensors, any strides), `outputs` its results, allocated by the caller.
+  virtual void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t batch,
+                   const RunOptions& o) const = 0;
 };
 
-// Runs the function through the reference interpreter.
+// Runs the function through the reference interpreter, chunk by chunk.
 std::unique_ptr<Executable> make_interpreter_executable(const ir::Function& batched);
 
 // The position of the dynamic batch dim in a type, or -1.

@@ -17,8 +17,17 @@ class InterpExecutable : public Executable {
  public:
   explicit InterpExecutable(ir::Function f) : f_(std::move(f)) {}
 
-  void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t begin,
-           int64_t end, const ir::KernelCtx& ctx) const override {
+  void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t batch,
+           const RunOptions& o) const override {
+    int64_t chunk = o.chunk > 0 ? o.chunk : std::max<int64_t>(batch, 1);
+    if (batch == 0) run_range(inputs, outputs, 0, 0, o.ctx);
+    for (int64_t b = 0; b < batch; b += chunk)
+      run_range(inputs, outputs, b, std::min(batch, b + chunk), o.ctx);
+  }
+
+ private:
+  void run_range(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t begin,
+                 int64_t end, const ir::KernelCtx& ctx) const {
     std::vector<Tensor> in;
     for (size_t i = 0; i < inputs.size(); ++i) {
       int64_t d = dyn_dim(f_.params[i].type);
@@ -36,7 +45,6 @@ class InterpExecutable : public Executable {
     }
   }
 
- private:
   ir::Function f_;
 };
 

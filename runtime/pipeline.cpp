@@ -1,13 +1,26 @@
 // runtime/pipeline.cpp: the compile pipeline.
 #include "runtime/pipeline.h"
 
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
 #include <chrono>
 
+#include "codegen/codegen.h"
+#include "codegen/schedule.h"
 #include "ir/text.h"
 #include "ir/verifier.h"
+#include "runtime/compiled_executable.h"
+#include "runtime/engine.h"
 
 namespace jit::rt {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 class Recorder {
  public:
@@ -16,13 +29,17 @@ class Recorder {
   // Runs one IR step, times it, verifies and records its result.
   template <class F>
   ir::Function step(const char* name, F&& f) {
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = Clock::now();
     ir::Function r = f();
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double ms = ms_since(t0);
     if (o_.verify) ir::verify(r);
     out_.push_back({name, o_.keep_text ? ir::print(r) : std::string(), ms});
     return r;
   }
+  void record(const char* name, std::string text, double ms) {
+    out_.push_back({name, o_.keep_text ? std::move(text) : std::string(), ms});
+  }
+  bool keep_text() const { return o_.keep_text; }
 
  private:
   const PipelineOptions& o_;
@@ -31,12 +48,48 @@ class Recorder {
 
 }  // namespace
 
+const std::vector<std::string>& stage_names() {
+  static const std::vector<std::string> names{"traced", "batched", "fused", "llvm", "llvm-opt", "asm"};
+  return names;
+}
+
 Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const PipelineOptions& o) {
   Compiled c;
   Recorder rec(o, c.stages);
   ir::Function f = rec.step("traced", [&] { return traced; });
   c.batched = rec.step("batched", [&] { return ir::vmap(f, spec); });
-  c.exec = make_interpreter_executable(c.batched);
+  if (o.interpreter) {
+    c.exec = make_interpreter_executable(c.batched);
+    return c;
+  }
+  Engine& engine = Engine::instance();
+  auto t0 = Clock::now();
+  cg::Schedule sched = cg::schedule(c.batched, engine.target());
+  rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
+
+  t0 = Clock::now();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(c.batched.name, *ctx);
+  engine.prepare(*module);
+  std::string name = engine.unique_name("vmapjit_" + c.batched.name);
+  std::vector<bool> contiguous = o.contiguous;
+  contiguous.resize(c.batched.params.size() + c.batched.outputs.size(), true);
+  cg::emit_module(c.batched, sched, engine.target(), contiguous, name, *module);
+  std::string llvm_text;
+  if (rec.keep_text()) {
+    llvm::raw_string_ostream os(llvm_text);
+    module->print(os, nullptr);
+  }
+  rec.record("llvm", std::move(llvm_text), ms_since(t0));
+
+  AddedModule added = engine.add(std::move(ctx), std::move(module), {name + "_prologue", name + "_body"},
+                                 rec.keep_text());
+  rec.record("llvm-opt", std::move(added.optimized_ir), added.optimize_ms);
+  rec.record("asm", std::move(added.assembly), added.codegen_ms);
+  KernelFns fns;
+  fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[0]);
+  fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[1]);
+  c.exec = make_compiled_executable(c.batched, sched, fns);
   return c;
 }
 

@@ -19,10 +19,16 @@ struct StageRecord {
   double ms = 0;
 };
 
+// The stages rt::compile can record, in pipeline order.
+const std::vector<std::string>& stage_names();
+
 struct PipelineOptions {
   bool interpreter = false;  // run through the reference interpreter instead of compiling
   bool verify = true;        // run the verifier after every IR step
   bool keep_text = false;    // record every stage's printed result
+  // Per parameter, then per output of the batched function: whether its memory is row-major
+  // (strides known when compiling). Empty: all are.
+  std::vector<bool> contiguous;
 };
 
 struct Compiled {
@@ -31,7 +37,7 @@ struct Compiled {
   std::vector<StageRecord> stages;
 };
 
-// traced -> vmap -> simplify -> (backend) -> executable.
+// traced -> vmap -> simplify -> fuse -> LLVM IR -> optimized -> machine code.
 Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const PipelineOptions& o);
 
 }  // namespace jit::rt

@@ -130,6 +130,7 @@ class VmapState : public TransformState {
       key.push_back(static_cast<int64_t>(x.dtype()));
       key.push_back(r.in_dims[i].value_or(-1));
       key.push_back(x.dim());
+      key.push_back(x.is_contiguous());
       for (int64_t d = 0; d < x.dim(); ++d)
         if (d != r.in_dims[i].value_or(-1)) key.push_back(x.shape()[d]);
     }
@@ -222,6 +223,8 @@ class VmapState : public TransformState {
       Traced t = trace(args, r, body, ir::kDyn);
       rt::PipelineOptions po;
       po.interpreter = opts_.backend == Backend::Interpreter;
+      for (const Tensor& x : args.tensors) po.contiguous.push_back(x.is_contiguous());
+      for (const Tensor& x : t.captures) po.contiguous.push_back(x.is_contiguous());
       rt::Compiled c = rt::compile(t.f, t.spec, po);
       e->batched = std::move(c.batched);
       e->exec = std::move(c.exec);
@@ -249,15 +252,11 @@ class VmapState : public TransformState {
       const ir::Type& t = e.batched.type(v);
       outputs.push_back(allocate(ir::resolve(t.shape, r.batch), t.dtype));
     }
-    ir::KernelCtx ctx;
-    if (e.uses_rng) ctx = {Generator::current_seed(), Generator::next_call(), 0};
-    int64_t chunk = opts_.chunk_size > 0 ? opts_.chunk_size : std::max<int64_t>(r.batch, 1);
-    if (r.batch == 0) {
-      e.exec->run(inputs, outputs, 0, 0, ctx);
-    } else {
-      for (int64_t b = 0; b < r.batch; b += chunk)
-        e.exec->run(inputs, outputs, b, std::min(r.batch, b + chunk), ctx);
-    }
+    rt::RunOptions ro;
+    if (e.uses_rng) ro.ctx = {Generator::current_seed(), Generator::next_call(), 0};
+    ro.chunk = opts_.chunk_size;
+    ro.threads = opts_.threads;
+    e.exec->run(inputs, outputs, r.batch, ro);
     return outputs;
   }
 

@@ -32,6 +32,7 @@ const Table& table() {
     register_reduction_ops(reg);
     register_contraction_ops(reg);
     register_layout_ops(reg);
+    register_lowering(reg);
     return t;
   }();
   return t;

@@ -13,6 +13,14 @@
 #include "ir/types.h"
 #include "jit/tensor.h"
 
+namespace llvm {
+class Value;
+}
+namespace jit::cg {
+class Emitter;
+struct IndexDim;
+}  // namespace jit::cg
+
 namespace jit::ir {
 
 enum class OpId : uint16_t {
@@ -52,6 +60,9 @@ struct AdCtx;
 using VjpFn = void (*)(AdCtx& ctx, const Node& n, int32_t result);
 using JvpFn = int32_t (*)(AdCtx& ctx, const Node& n);
 
+// Lowering (compiler/codegen): the node's value at an index of its result, emitted as LLVM IR.
+using LowerFn = llvm::Value* (*)(cg::Emitter& e, const Node& n, const std::vector<cg::IndexDim>& at);
+
 struct AttrSpec {
   std::string_view name;
   AttrKind kind;
@@ -71,6 +82,7 @@ struct OpInfo {
   bool differentiable = true;  // false: comparisons, argmax, floor, ... (zero derivative)
   VjpFn vjp = nullptr;
   JvpFn jvp = nullptr;
+  LowerFn lower = nullptr;
 };
 
 const OpInfo& op_info(OpId id);
@@ -91,5 +103,6 @@ void register_source_ops(OpRegistry& r);
 void register_reduction_ops(OpRegistry& r);
 void register_contraction_ops(OpRegistry& r);
 void register_layout_ops(OpRegistry& r);
+void register_lowering(OpRegistry& r);  // compiler/codegen
 
 }  // namespace jit::ir

@@ -1,0 +1,168 @@
+// codegen/emitter.h: emits a schedule's groups as LLVM IR loop nests.
+//
+// A group's root is computed over its index space by a loop nest whose innermost loop runs
+// `width()` lanes at once (explicit vector types); a scalar loop finishes the remainder. The
+// value of a node at an index is produced by the op's lowering rule from the op table, which
+// asks the emitter for its operands at mapped indices: inline values recurse, stored values
+// are loaded. Indices are kept affine in the loop variables where they can be, so a load knows
+// when it is contiguous (one vector load), uniform (a broadcast) or neither (a gather).
+//
+// The same rules also run in analysis mode, which emits nothing and counts an estimated cost;
+// the emitter uses it to choose which loop carries the vector lanes.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+#include <functional>
+#include <vector>
+
+#include "codegen/schedule.h"
+#include "codegen/target.h"
+#include "ir/ir.h"
+
+namespace jit::cg {
+
+// One dim of an index: c + sum(coef * loop var), or a dynamic per-lane value.
+struct IndexDim {
+  std::vector<std::pair<int, int64_t>> terms;  // (loop var, coefficient), no zero coefficients
+  int64_t c = 0;
+  bool dynamic = false;
+  llvm::Value* dyn = nullptr;  // i64 (uniform) or <W x i64>; null in analysis mode
+
+  static IndexDim constant(int64_t c) { return {{}, c, false, nullptr}; }
+  static IndexDim var(int v, int64_t coef = 1);
+  IndexDim scaled(int64_t k) const;            // affine only
+  IndexDim plus(const IndexDim& o) const;      // affine only
+  int64_t coef(int var) const;
+};
+using Index = std::vector<IndexDim>;
+
+// How a buffer's dims are laid out in memory, in elements.
+struct Stride {
+  int64_t coef = 0;
+  bool times_batch = false;  // multiplied by the call's batch size
+  bool runtime = false;      // read from the kernel arguments
+};
+
+// The kernel's argument block (C layout; runtime/compiled_executable.cpp fills it).
+struct KernelArgs {
+  void* const* ptrs;      // params, then outputs
+  const int64_t* strides; // per param and output, its dims' strides, concatenated
+  void* hoisted;          // the prologue's stored values
+  void* scratch;          // this thread's scratch (body)
+  uint64_t seed;
+  uint64_t call;
+  int64_t batch;          // the whole batch size
+  int32_t* error;         // set to 1 when an index was out of range
+};
+
+class Emitter {
+ public:
+  Emitter(const ir::Function& f, const Schedule& s, const TargetInfo& t,
+          const std::vector<bool>& contiguous, llvm::Module& m);
+
+  // Emits `void <name>_prologue(KernelArgs*)` and `void <name>_body(KernelArgs*, i64, i64)`.
+  void emit(const std::string& name);
+
+  // ---- the interface lowering rules use ---------------------------------------------------------
+  bool analyzing() const { return analyzing_; }
+  unsigned width() const { return width_; }
+  llvm::IRBuilder<>& b() { return *b_; }
+  const ir::Function& function() const { return f_; }
+  const TargetInfo& target() const { return target_; }
+  int vector_lanes() const { return target_.vector_bytes / 4; }
+
+  // v's value at `at` (one index dim per dim of v), <width x T> or T. Null in analysis mode.
+  llvm::Value* eval(ir::ValueId v, const Index& at);
+  // Counts cost in analysis mode; returns null.
+  llvm::Value* count(double cost);
+
+  llvm::Type* scalar_type(DType t);
+  llvm::Type* value_type(DType t);  // <width x T> or T (bool: i1)
+  llvm::Value* splat(llvm::Value* scalar);
+  llvm::Value* const_float(double v, DType t);
+  llvm::Value* const_int(int64_t v, DType t);
+  // The index per lane as <width x i64> (or i64 when width is 1).
+  llvm::Value* index_value(const IndexDim& d);
+  // A dynamic index dim from a per-lane i64 value.
+  IndexDim dynamic(llvm::Value* v);
+  // The kernel argument block's seed, call, and error flag.
+  llvm::Value* seed();
+  llvm::Value* call_number();
+  void flag_error(llvm::Value* cond);  // sets the error flag where cond (i1 / <W x i1>) is true
+
+  // A loop over [0, trip) with a fresh variable; body(var). In analysis mode the body runs once
+  // and its cost is multiplied by the trip count.
+  void loop(int64_t trip, const std::function<void(int var)>& body);
+  // Accumulators: storage for values carried across loop iterations.
+  llvm::Value* make_acc(llvm::Type* t, llvm::Value* init);
+  llvm::Value* load_acc(llvm::Value* acc);
+  void store_acc(llvm::Value* acc, llvm::Value* v);
+
+  // A reduction over the index space `sizes`: combine(acc, element(vars)) from `init`. When the
+  // caller computes a scalar (width 1) and the innermost reduced dim is long, it runs vector
+  // lanes over that dim and folds them at the end with `fold`.
+  using ElementFn = std::function<llvm::Value*(const std::vector<int>& vars)>;
+  using CombineFn = std::function<llvm::Value*(llvm::Value* acc, llvm::Value* x)>;
+  using FoldFn = std::function<llvm::Value*(llvm::Value* acc_vector)>;
+  using InitFn = std::function<llvm::Value*()>;  // the identity at the current width
+  llvm::Value* reduce(const std::vector<int64_t>& sizes, const InitFn& init,
+                      const ElementFn& element, const CombineFn& combine, const FoldFn& fold);
+
+ private:
+  struct Var {
+    llvm::Value* value = nullptr;  // current scalar value (i64)
+    int64_t trip = 1;
+  };
+  struct BufferView {
+    llvm::Value* base = nullptr;   // element pointer
+    std::vector<Stride> strides;
+    std::vector<llvm::Value*> runtime_strides;
+    DType dtype;
+  };
+
+  // The address of `at` in a buffer: one pointer (the lanes are contiguous, or uniform when
+  // lane_step is 0) or a vector of pointers (a gather or scatter).
+  struct Address {
+    llvm::Value* ptr = nullptr;
+    int64_t lane_step = -1;  // elements between lanes when known; -1: use `ptrs`
+    llvm::Value* ptrs = nullptr;
+    double cost = 1;         // analysis: of loading it
+  };
+
+  void emit_function(const std::string& name, bool body);
+  void emit_group(const Group& g);
+  double analyze(const Group& g, const std::vector<int64_t>& trips, int lane_dim);
+  void loop_range(llvm::Value* begin, llvm::Value* end, int64_t step,
+                  const std::function<void(llvm::Value*)>& body, bool partial_last = false);
+  Address address(int buffer, const Index& at);
+  llvm::Value* load(int buffer, const Index& at);
+  void store(int buffer, const Index& at, llvm::Value* v);
+  llvm::Value* stride_value(int buffer, int dim);
+  void setup_buffers(bool body);
+  llvm::Value* arg_field(int i);
+  llvm::Value* lane_offsets(int64_t step);  // <0, step, 2 step, ...> as <W x i64>
+
+  const ir::Function& f_;
+  const Schedule& s_;
+  const TargetInfo& target_;
+  std::vector<bool> contiguous_;  // per param and output
+  llvm::Module& m_;
+  llvm::LLVMContext& ctx_;
+  std::unique_ptr<llvm::IRBuilder<>> b_;
+  llvm::Function* fn_ = nullptr;
+  llvm::Value* args_ = nullptr;
+  llvm::Value* tile_begin_ = nullptr;  // body: the first sample of the current tile
+  llvm::Value* tile_end_ = nullptr;
+  std::vector<BufferView> views_;
+  std::vector<Var> vars_;
+  ir::ValueId current_root_ = -1;
+  int lane_var_ = -1;
+  unsigned width_ = 1;
+  bool analyzing_ = false;
+  double cost_ = 0;
+  double cost_scale_ = 1;
+  llvm::StructType* args_type_ = nullptr;
+};
+
+}  // namespace jit::cg

@@ -1,0 +1,204 @@
+// codegen/lower_reduction.cpp: lowering of reductions and of dot_general. Each output element
+// (or vector of them) is an accumulator in registers over a loop nest of the reduced dims; the
+// emitter runs vector lanes over the innermost reduced dim when the output is scalar and the
+// loads along it are contiguous (a dot product), folding the lanes at the end.
+#include <llvm/IR/Intrinsics.h>
+
+#include <algorithm>
+
+#include <cmath>
+
+#include "codegen/lowering.h"
+
+namespace jit::cg {
+namespace {
+
+using ir::OpId;
+using llvm::Value;
+
+// The operand index for an output index `at`: kept dims from `at`, reduced dims from `vars`.
+Index operand_index(const Shape& dims, int64_t rank, bool keepdim, const Index& at,
+                    const std::vector<int>& vars) {
+  Index idx;
+  size_t o = 0, r = 0;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool reduced = r < dims.size() && dims[r] == d;
+    if (reduced) {
+      idx.push_back(IndexDim::var(vars[r++]));
+      if (keepdim) ++o;
+    } else {
+      idx.push_back(at[o++]);
+    }
+  }
+  return idx;
+}
+
+Value* identity(Emitter& e, OpId op, DType t) {
+  bool fl = is_float(t);
+  switch (op) {
+    case OpId::Sum: return fl ? e.const_float(0, t) : e.const_int(0, t);
+    case OpId::Prod: return fl ? e.const_float(1, t) : e.const_int(1, t);
+    case OpId::Max:
+      return fl ? e.const_float(-INFINITY, t) : e.const_int(t == DType::b8 ? 0 : t == DType::i32 ? INT32_MIN : INT64_MIN, t);
+    default:
+      return fl ? e.const_float(INFINITY, t) : e.const_int(t == DType::b8 ? 1 : t == DType::i32 ? INT32_MAX : INT64_MAX, t);
+  }
+}
+
+Value* combine(Emitter& e, OpId op, DType t, Value* a, Value* x) {
+  auto& B = e.b();
+  bool fl = is_float(t);
+  switch (op) {
+    case OpId::Sum: return fl ? B.CreateFAdd(a, x) : t == DType::b8 ? B.CreateOr(a, x) : B.CreateAdd(a, x);
+    case OpId::Prod: return fl ? B.CreateFMul(a, x) : t == DType::b8 ? B.CreateAnd(a, x) : B.CreateMul(a, x);
+    case OpId::Max: return emit_maximum(e, a, x, t);
+    default: return emit_minimum(e, a, x, t);
+  }
+}
+
+Value* fold(Emitter& e, OpId op, DType t, Value* v) {
+  auto& B = e.b();
+  llvm::IRBuilderBase::FastMathFlagGuard guard(B);
+  llvm::FastMathFlags fmf;
+  fmf.setAllowReassoc();  // a tree of partial sums, not a sequential chain
+  B.setFastMathFlags(fmf);
+  bool fl = is_float(t);
+  switch (op) {
+    case OpId::Sum: return fl ? B.CreateFAddReduce(llvm::ConstantFP::get(v->getType()->getScalarType(), -0.0), v) : B.CreateAddReduce(v);
+    case OpId::Prod: return fl ? B.CreateFMulReduce(llvm::ConstantFP::get(v->getType()->getScalarType(), 1.0), v) : B.CreateMulReduce(v);
+    case OpId::Max: return fl ? B.CreateFPMaximumReduce(v) : t == DType::b8 ? B.CreateOrReduce(v) : B.CreateIntMaxReduce(v, true);
+    default: return fl ? B.CreateFPMinimumReduce(v) : t == DType::b8 ? B.CreateAndReduce(v) : B.CreateIntMinReduce(v, true);
+  }
+}
+
+Value* lower_reduce(Emitter& e, const ir::Node& n, const Index& at) {
+  const ir::Type& x = e.function().type(n.operands[0]);
+  const Shape& dims = n.attrs.get_ints("dims");
+  bool keepdim = n.attrs.get_int("keepdim");
+  std::vector<int64_t> sizes;
+  for (int64_t d : dims) sizes.push_back(x.shape[d]);
+  DType t = x.dtype;
+  return e.reduce(
+      sizes, [&] { return identity(e, n.op, t); },
+      [&](const std::vector<int>& vars) { return e.eval(n.operands[0], operand_index(dims, x.rank(), keepdim, at, vars)); },
+      [&](Value* a, Value* v) { return combine(e, n.op, t, a, v); },
+      [&](Value* v) { return fold(e, n.op, t, v); });
+}
+
+// argmax / argmin: per lane the first extreme (a NaN counts as the extreme) and its index;
+// folding takes the extreme over the lanes and the smallest index among the lanes holding it.
+Value* lower_arg(Emitter& e, const ir::Node& n, const Index& at) {
+  const ir::Type& x = e.function().type(n.operands[0]);
+  int64_t dim = n.attrs.get_int("dim");
+  bool keepdim = n.attrs.get_int("keepdim");
+  bool mx = n.op == OpId::Argmax;
+  DType t = x.dtype;
+  bool fl = is_float(t);
+  Shape dims{dim};
+  auto& B = e.b();
+  auto pair_type = [&] {
+    return llvm::StructType::get(e.value_type(t), e.value_type(DType::i64));
+  };
+  auto better = [&](Value* v, Value* best) -> Value* {
+    if (fl) {
+      Value* gt = mx ? B.CreateFCmpOGT(v, best) : B.CreateFCmpOLT(v, best);
+      Value* nan_new = B.CreateAnd(B.CreateFCmpUNO(v, v), B.CreateFCmpORD(best, best));
+      return B.CreateOr(gt, nan_new);
+    }
+    if (t == DType::b8) return mx ? B.CreateICmpUGT(v, best) : B.CreateICmpULT(v, best);
+    return mx ? B.CreateICmpSGT(v, best) : B.CreateICmpSLT(v, best);
+  };
+  Value* r = e.reduce(
+      {x.shape[dim]},
+      [&]() -> Value* {
+        Value* p = llvm::UndefValue::get(pair_type());
+        p = B.CreateInsertValue(p, fl ? e.const_float(0, t) : e.const_int(0, t), 0);
+        return B.CreateInsertValue(p, e.const_int(-1, DType::i64), 1);
+      },
+      [&](const std::vector<int>& vars) -> Value* {
+        Value* v = e.eval(n.operands[0], operand_index(dims, x.rank(), keepdim, at, vars));
+        if (e.analyzing()) return e.count(3);
+        Value* p = llvm::UndefValue::get(pair_type());
+        p = B.CreateInsertValue(p, v, 0);
+        return B.CreateInsertValue(p, e.index_value(IndexDim::var(vars[0])), 1);
+      },
+      [&](Value* acc, Value* p) -> Value* {
+        Value *best = B.CreateExtractValue(acc, 0), *bi = B.CreateExtractValue(acc, 1);
+        Value *v = B.CreateExtractValue(p, 0), *vi = B.CreateExtractValue(p, 1);
+        Value* take = B.CreateOr(B.CreateICmpSLT(bi, e.const_int(0, DType::i64)), better(v, best));
+        Value* out = B.CreateInsertValue(acc, B.CreateSelect(take, v, best), 0);
+        return B.CreateInsertValue(out, B.CreateSelect(take, vi, bi), 1);
+      },
+      [&](Value* acc) -> Value* {
+        Value *best = B.CreateExtractValue(acc, 0), *bi = B.CreateExtractValue(acc, 1);
+        Value* m = fold(e, mx ? OpId::Max : OpId::Min, t, best);
+        Value* ms = B.CreateVectorSplat(llvm::cast<llvm::FixedVectorType>(best->getType())->getNumElements(), m);
+        Value* hit = fl ? B.CreateSelect(B.CreateFCmpUNO(m, m), B.CreateFCmpUNO(best, best), B.CreateFCmpOEQ(best, ms))
+                        : B.CreateICmpEQ(best, ms);
+        Value* big = llvm::ConstantInt::get(bi->getType(), INT64_MAX);
+        Value* idx = B.CreateIntMinReduce(B.CreateSelect(hit, bi, big), true);
+        Value* p = llvm::UndefValue::get(llvm::StructType::get(m->getType(), idx->getType()));
+        p = B.CreateInsertValue(p, m, 0);
+        return B.CreateInsertValue(p, idx, 1);
+      });
+  if (e.analyzing()) return r;
+  return B.CreateExtractValue(r, 1);
+}
+
+// dot_general: output [batch..., lhs free..., rhs free...]; the contracted dims are reduced.
+Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
+  const ir::Function& f = e.function();
+  const ir::Type &l = f.type(n.operands[0]), &r = f.type(n.operands[1]);
+  const Shape &bl = n.attrs.get_ints("batch_lhs"), &br = n.attrs.get_ints("batch_rhs");
+  const Shape &cl = n.attrs.get_ints("contract_lhs"), &cr = n.attrs.get_ints("contract_rhs");
+  auto free_dims = [](int64_t rank, const Shape& a, const Shape& b) {
+    Shape out;
+    for (int64_t i = 0; i < rank; ++i)
+      if (std::find(a.begin(), a.end(), i) == a.end() && std::find(b.begin(), b.end(), i) == b.end()) out.push_back(i);
+    return out;
+  };
+  Shape fl = free_dims(l.rank(), bl, cl), fr = free_dims(r.rank(), br, cr);
+  std::vector<int64_t> sizes;
+  for (int64_t d : cl) sizes.push_back(l.shape[d]);
+  DType t = l.dtype;
+  auto& B = e.b();
+  return e.reduce(
+      sizes, [&] { return identity(e, OpId::Sum, t); },
+      [&](const std::vector<int>& vars) -> Value* {
+        Index li(l.rank()), ri(r.rank());
+        size_t o = 0;
+        for (size_t i = 0; i < bl.size(); ++i, ++o) li[bl[i]] = at[o], ri[br[i]] = at[o];
+        for (int64_t d : fl) li[d] = at[o++];
+        for (int64_t d : fr) ri[d] = at[o++];
+        for (size_t k = 0; k < cl.size(); ++k) li[cl[k]] = ri[cr[k]] = IndexDim::var(vars[k]);
+        Value* a = e.eval(n.operands[0], li);
+        Value* b = e.eval(n.operands[1], ri);
+        if (e.analyzing()) return e.count(1);
+        if (!is_float(t)) return B.CreateMul(a, b);
+        llvm::IRBuilderBase::FastMathFlagGuard guard(B);
+        llvm::FastMathFlags fmf;
+        fmf.setAllowContract();  // multiply-add may fuse into an FMA
+        B.setFastMathFlags(fmf);
+        return B.CreateFMul(a, b);
+      },
+      [&](Value* acc, Value* p) -> Value* {
+        if (!is_float(t)) return B.CreateAdd(acc, p);
+        llvm::IRBuilderBase::FastMathFlagGuard guard(B);
+        llvm::FastMathFlags fmf;
+        fmf.setAllowContract();
+        B.setFastMathFlags(fmf);
+        return B.CreateFAdd(acc, p);
+      },
+      [&](Value* v) { return fold(e, OpId::Sum, t, v); });
+}
+
+}  // namespace
+
+void register_reduction_lowering(ir::OpRegistry& r) {
+  for (OpId id : {OpId::Sum, OpId::Prod, OpId::Max, OpId::Min}) r.op(id).lower = lower_reduce;
+  r.op(OpId::Argmax).lower = lower_arg;
+  r.op(OpId::Argmin).lower = lower_arg;
+  r.op(OpId::DotGeneral).lower = lower_dot;
+}
+
+}  // namespace jit::cg

@@ -1,0 +1,28 @@
+// codegen/lowering.h: helpers shared by the lowering rules of the op families
+// (lower_elementwise.cpp, lower_source.cpp, lower_reduction.cpp, lower_layout.cpp).
+#pragma once
+
+#include "codegen/emitter.h"
+#include "ir/ir.h"
+
+namespace jit::cg {
+
+void register_elementwise_lowering(ir::OpRegistry& r);
+void register_source_lowering(ir::OpRegistry& r);
+void register_reduction_lowering(ir::OpRegistry& r);
+void register_layout_lowering(ir::OpRegistry& r);
+
+// The index of an operand of type `in` that broadcasts to `out` at `at` (torch broadcasting:
+// trailing dims line up; size-1 dims read index 0).
+Index broadcast_index(const ir::Type& in, const ir::Type& out, const Index& at);
+
+// Elementwise math of floats: exp, log, ... on <W x float|double> (see vecmath).
+enum class Math { Exp, Log, Log1p, Expm1, Tanh, Sigmoid, Erf, GeluErf, GeluTanh, Sin, Cos, Tan, Pow };
+llvm::Value* emit_math_op(Emitter& e, Math fn, llvm::ArrayRef<llvm::Value*> args);
+
+// Arithmetic that every family uses: NaN-propagating max / min of floats, signed for integers,
+// or / and for bools.
+llvm::Value* emit_maximum(Emitter& e, llvm::Value* a, llvm::Value* b, DType t);
+llvm::Value* emit_minimum(Emitter& e, llvm::Value* a, llvm::Value* b, DType t);
+
+}  // namespace jit::cg

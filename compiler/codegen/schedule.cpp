@@ -1,0 +1,174 @@
+// codegen/schedule.cpp: fusion decisions and grouping.
+#include "codegen/schedule.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace jit::cg {
+namespace {
+
+constexpr int64_t kTileBytes = 192 * 1024;  // scratch per tile: about half of Zen 4's L2
+constexpr int64_t kRecomputeLimit = 4;      // inline subtree cost above which a shared value is stored
+
+bool is_batched(const ir::Type& t) { return t.has_dyn(); }
+
+int64_t op_cost(ir::OpId op) {
+  switch (op) {
+    case ir::OpId::Exp: case ir::OpId::Log: case ir::OpId::Log1p: case ir::OpId::Expm1:
+    case ir::OpId::Tanh: case ir::OpId::Sigmoid: case ir::OpId::Gelu: case ir::OpId::Erf:
+    case ir::OpId::Sin: case ir::OpId::Cos: case ir::OpId::Tan: case ir::OpId::Pow:
+    case ir::OpId::Rand: case ir::OpId::Randn:
+      return 10;
+    default: break;
+  }
+  switch (ir::op_info(op).cls) {
+    case ir::OpClass::Layout: case ir::OpClass::Source: return 0;
+    case ir::OpClass::Reduction: case ir::OpClass::Contraction: return 100;
+    default: return 1;
+  }
+}
+
+int64_t sample_bytes(const ir::Type& t) {
+  int64_t n = dtype_size(t.dtype);
+  for (int64_t d : t.shape) n *= d == ir::kDyn ? 1 : d;
+  return n;
+}
+
+int64_t align64(int64_t x) { return (x + 63) / 64 * 64; }
+
+}  // namespace
+
+Schedule schedule(const ir::Function& f, const TargetInfo&) {
+  Schedule s;
+  int32_t nv = f.num_values();
+  s.num_params = static_cast<int>(f.params.size());
+  s.num_outputs = static_cast<int>(f.outputs.size());
+  s.buffer_of.assign(nv, -1);
+  std::vector<int> uses(nv, 0);
+  std::vector<bool> feeds_batched(nv, false), same_shape_single_use(nv, false);
+  for (const ir::Node& n : f.nodes)
+    for (ir::ValueId v : n.operands) {
+      ++uses[v];
+      if (is_batched(n.type)) feeds_batched[v] = true;
+    }
+  for (ir::ValueId v : f.outputs) ++uses[v];
+  // A value whose single consumer is elementwise over the same shape is read once per element.
+  for (const ir::Node& n : f.nodes)
+    if (ir::op_info(n.op).cls == ir::OpClass::Elementwise)
+      for (ir::ValueId v : n.operands)
+        if (uses[v] == 1 && f.type(v).shape == n.type.shape) same_shape_single_use[v] = true;
+
+  for (size_t i = 0; i < f.params.size(); ++i) {
+    s.buffers.push_back({BufKind::Param, static_cast<int>(i), f.params[i].type});
+    s.buffer_of[i] = static_cast<int>(i);
+  }
+  std::vector<int> out_buffer(f.outputs.size());
+  for (size_t k = 0; k < f.outputs.size(); ++k) {
+    out_buffer[k] = static_cast<int>(s.buffers.size());
+    s.buffers.push_back({BufKind::Output, static_cast<int>(k), f.type(f.outputs[k])});
+  }
+  std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values
+  int hoisted = 0, scratch = 0;
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const ir::Node& n = f.nodes[i];
+    ir::ValueId v = f.value_of_node(i);
+    ir::OpClass cls = ir::op_info(n.op).cls;
+    int64_t c = op_cost(n.op);
+    for (ir::ValueId o : n.operands) c += s.buffer_of[o] >= 0 ? 0 : cost[o];
+    cost[v] = c;
+    auto out_it = std::find(f.outputs.begin(), f.outputs.end(), v);
+    bool store;
+    if (out_it != f.outputs.end()) {
+      s.buffer_of[v] = out_buffer[out_it - f.outputs.begin()];
+      continue;
+    } else if (n.op == ir::OpId::ScatterAdd) {
+      store = true;
+    } else if (cls == ir::OpClass::Reduction || cls == ir::OpClass::Contraction) {
+      store = !same_shape_single_use[v];
+    } else if (!is_batched(n.type) && feeds_batched[v]) {
+      store = c > 0;  // hoisted work is done once per call, not once per element
+    } else {
+      store = uses[v] > 1 && c > kRecomputeLimit;
+    }
+    if (!store) continue;
+    s.buffer_of[v] = static_cast<int>(s.buffers.size());
+    if (is_batched(n.type))
+      s.buffers.push_back({BufKind::Scratch, scratch++, n.type});
+    else
+      s.buffers.push_back({BufKind::Hoisted, hoisted++, n.type});
+  }
+  // Groups, in order: every stored node, then output copies (an output that is a parameter,
+  // or the same value returned twice).
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    ir::ValueId v = f.value_of_node(i);
+    if (s.buffer_of[v] < 0) continue;
+    (is_batched(f.type(v)) ? s.body : s.prologue).push_back({v, s.buffer_of[v]});
+  }
+  for (size_t k = 0; k < f.outputs.size(); ++k) {
+    ir::ValueId v = f.outputs[k];
+    if (s.buffer_of[v] == out_buffer[k]) continue;
+    (is_batched(f.type(v)) ? s.body : s.prologue).push_back({v, out_buffer[k]});
+  }
+  // Memory: hoisted values once per call, scratch per tile.
+  int64_t per_sample = 0;
+  for (Buffer& b : s.buffers)
+    if (b.kind == BufKind::Scratch) per_sample += sample_bytes(b.type);
+  s.tile = per_sample == 0 ? (int64_t(1) << 40) : std::max<int64_t>(1, kTileBytes / per_sample);
+  if (s.tile >= 64) s.tile = s.tile / 16 * 16;
+  for (Buffer& b : s.buffers) {
+    if (b.kind == BufKind::Hoisted) {
+      b.offset = s.hoisted_bytes;
+      s.hoisted_bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
+    } else if (b.kind == BufKind::Scratch) {
+      b.offset = s.scratch_bytes;
+      s.scratch_bytes += align64(sample_bytes(b.type) * s.tile);
+    }
+  }
+  return s;
+}
+
+std::string print(const ir::Function& f, const Schedule& s) {
+  auto where = [&](int b) {
+    const Buffer& buf = s.buffers[b];
+    const char* k = buf.kind == BufKind::Param ? "param" : buf.kind == BufKind::Output ? "output"
+                    : buf.kind == BufKind::Hoisted ? "hoisted" : "scratch";
+    return fmt::format("{}[{}]", k, buf.index);
+  };
+  // The inline values a group computes: reachable from its root without crossing stored ones.
+  auto members = [&](ir::ValueId root) {
+    std::vector<ir::ValueId> out, stack{root};
+    std::vector<bool> seen(f.num_values(), false);
+    while (!stack.empty()) {
+      ir::ValueId v = stack.back();
+      stack.pop_back();
+      if (f.is_param(v) || seen[v]) continue;
+      seen[v] = true;
+      if (v != root) {
+        if (s.buffer_of[v] >= 0) continue;
+        out.push_back(v);
+      }
+      for (ir::ValueId o : f.node_of(v).operands) stack.push_back(o);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::string r = fmt::format("// tile: {} samples, scratch {} bytes per tile, hoisted {} bytes\n",
+                              s.tile >= (int64_t(1) << 40) ? std::string("all") : std::to_string(s.tile),
+                              s.scratch_bytes, s.hoisted_bytes);
+  for (const auto* list : {&s.prologue, &s.body}) {
+    r += list == &s.prologue ? "prologue:\n" : "body:\n";
+    for (const Group& g : *list) {
+      r += fmt::format("  group %{} -> {} {}", g.root, where(g.buffer), ir::to_string(s.buffers[g.buffer].type));
+      std::vector<ir::ValueId> m = members(g.root);
+      if (!m.empty()) {
+        r += " inline:";
+        for (ir::ValueId v : m) r += fmt::format(" %{}", v);
+      }
+      r += "\n";
+    }
+  }
+  return r;
+}
+
+}  // namespace jit::cg

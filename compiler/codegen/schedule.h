@@ -1,0 +1,48 @@
+// codegen/schedule.h: fusion. Decides which values of a batched function are materialized in
+// memory and which are computed inline inside their consumers' loops, and groups the work:
+//
+// 1. Values without the batch dim are hoisted: computed once per call by the prologue.
+// 2. Elementwise, layout and random ops are inlined into their consumers; a value used more
+//    than once is materialized when recomputing it would cost more than a load.
+// 3. Reductions and contractions are materialized unless their one consumer is elementwise of
+//    the same shape (then they run inline, with accumulators in registers).
+// 4. The body runs the batch in tiles of samples, small enough that every intermediate of a tile
+//    stays in cache; an intermediate lives in per-thread scratch memory for one tile.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "codegen/target.h"
+#include "ir/ir.h"
+
+namespace jit::cg {
+
+enum class BufKind : uint8_t { Param, Output, Hoisted, Scratch };
+
+struct Buffer {
+  BufKind kind;
+  int index;          // Param/Output: its position; Hoisted/Scratch: the slot
+  ir::Type type;      // Scratch: `?` stands for the tile
+  int64_t offset = 0; // Hoisted/Scratch: byte offset in the block (Scratch: of a whole tile)
+};
+
+struct Group {
+  ir::ValueId root;  // the value this group computes
+  int buffer;        // where it goes
+};
+
+struct Schedule {
+  std::vector<Buffer> buffers;
+  std::vector<int> buffer_of;  // per value: the buffer holding it, or -1 when computed inline
+  std::vector<Group> prologue, body;
+  int64_t hoisted_bytes = 0;
+  int64_t scratch_bytes = 0;   // per tile
+  int64_t tile = 0;            // samples per tile (body)
+  int num_params = 0, num_outputs = 0;
+};
+
+Schedule schedule(const ir::Function& f, const TargetInfo& t);
+std::string print(const ir::Function& f, const Schedule& s);
+
+}  // namespace jit::cg

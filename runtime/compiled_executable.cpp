@@ -1,0 +1,99 @@
+// runtime/compiled_executable.cpp: runs compiled kernels. The prologue computes the hoisted
+// values once per call; the body's batch range is split into chunks over the thread pool.
+// Scratch memory is per thread and reused from call to call.
+#include "runtime/compiled_executable.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "codegen/emitter.h"
+#include "runtime/thread_pool.h"
+
+namespace jit::rt {
+namespace {
+
+// Memory a thread reuses across calls; it only grows.
+struct Arena {
+  void* p = nullptr;
+  size_t n = 0;
+  void* get(size_t bytes) {
+    if (bytes > n) {
+      std::free(p);
+      n = (bytes + 4095) / 4096 * 4096;
+      p = std::aligned_alloc(64, n);
+      if (!p) {
+        n = 0;
+        throw Error(ErrorKind::OutOfMemory, fmt::format("cannot allocate {} bytes of kernel scratch memory", bytes));
+      }
+    }
+    return p;
+  }
+  ~Arena() { std::free(p); }
+};
+thread_local Arena t_hoisted, t_scratch;
+
+constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements per call worth a second thread
+
+class CompiledExecutable : public Executable {
+ public:
+  CompiledExecutable(const ir::Function& f, const cg::Schedule& s, KernelFns fns)
+      : fns_(fns), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes),
+        nparams_(f.params.size()), nout_(f.outputs.size()) {
+    for (const cg::Group& g : s.body) {
+      const ir::Type& t = f.type(g.root);
+      int64_t n = 1;
+      for (int64_t d : t.shape) n *= d == ir::kDyn ? 1 : d;
+      work_per_sample_ += std::max<int64_t>(n, 1);
+    }
+  }
+
+  void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t batch,
+           const RunOptions& o) const override {
+    std::vector<void*> ptrs;
+    std::vector<int64_t> strides;
+    ptrs.reserve(nparams_ + nout_);
+    for (const auto* list : {&inputs, &outputs})
+      for (const Tensor& t : *list) {
+        ptrs.push_back(t.numel() ? t.data() : nullptr);
+        strides.insert(strides.end(), t.strides().begin(), t.strides().end());
+      }
+    int32_t error = 0;
+    cg::KernelArgs args{ptrs.data(), strides.data(), t_hoisted.get(hoisted_), nullptr,
+                        o.ctx.seed, o.ctx.call, batch, &error};
+    fns_.prologue(&args);
+    if (batch > 0) {
+      int threads = o.threads > 0 ? o.threads
+                    : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;
+      int64_t chunk = o.chunk > 0 ? o.chunk : (batch + threads - 1) / threads;
+      int64_t tasks = (batch + chunk - 1) / chunk;
+      auto task = [&](int64_t i) {
+        cg::KernelArgs a = args;
+        a.scratch = t_scratch.get(scratch_);
+        fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+      };
+      if (threads > 1 && tasks > 1)
+        ThreadPool::instance().parallel_for(tasks, task);
+      else
+        for (int64_t i = 0; i < tasks; ++i) task(i);
+    }
+    if (error)
+      throw Error(ErrorKind::InvalidArgument,
+                  "an index passed to index_select, gather or scatter_add is out of range");
+  }
+
+ private:
+  KernelFns fns_;
+  size_t hoisted_, scratch_;
+  size_t nparams_, nout_;
+  int64_t work_per_sample_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched,
+                                                     const cg::Schedule& s, KernelFns fns) {
+  return std::make_unique<CompiledExecutable>(batched, s, fns);
+}
+
+}  // namespace jit::rt

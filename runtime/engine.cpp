@@ -1,0 +1,135 @@
+// runtime/engine.cpp: the ORC LLJIT engine.
+#include "runtime/engine.h"
+
+#include <fmt/format.h>
+#include <llvm/Analysis/CGSCCPassManager.h>
+#include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/PassManager.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+#include "jit/error.h"
+
+namespace jit::rt {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, llvm::Error e) {
+  throw Error(ErrorKind::Compile, fmt::format("LLVM: {}: {}", what, llvm::toString(std::move(e))));
+}
+
+template <class T>
+T check(llvm::Expected<T> v, const std::string& what) {
+  if (!v) fail(what, v.takeError());
+  return std::move(*v);
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::unique_ptr<llvm::TargetMachine> tm;  // for optimization and assembly dumps
+  cg::TargetInfo target;
+  std::atomic<uint64_t> counter{0};
+  std::mutex tm_mu;  // a TargetMachine is not thread-safe
+};
+
+Engine::Engine() : impl_(std::make_unique<Impl>()) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
+  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  impl_->target.triple = jtmb.getTargetTriple().str();
+  impl_->target.cpu = jtmb.getCPU();
+  impl_->target.features = jtmb.getFeatures().getString();
+  const std::string& f = impl_->target.features;
+  impl_->target.vector_bytes = f.find("+avx512f") != std::string::npos ? 64
+                               : f.find("+avx2") != std::string::npos  ? 32
+                                                                       : 16;
+  impl_->tm = check(jtmb.createTargetMachine(), "creating the target machine");
+  impl_->jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create(), "creating the JIT");
+  auto gen = check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+                       impl_->jit->getDataLayout().getGlobalPrefix()),
+                   "opening the process's symbols");
+  impl_->jit->getMainJITDylib().addGenerator(std::move(gen));
+}
+
+Engine::~Engine() = default;
+
+Engine& Engine::instance() {
+  static Engine e;
+  return e;
+}
+
+const cg::TargetInfo& Engine::target() const { return impl_->target; }
+
+std::string Engine::unique_name(const std::string& base) {
+  return fmt::format("{}_{}", base, impl_->counter++);
+}
+
+void Engine::prepare(llvm::Module& m) const {
+  m.setTargetTriple(impl_->jit->getTargetTriple().str());
+  m.setDataLayout(impl_->jit->getDataLayout());
+}
+
+AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
+                        const std::vector<std::string>& symbols, bool want_text) {
+  AddedModule out;
+  auto t0 = std::chrono::steady_clock::now();
+  {
+    // The IR arrives vectorized: O2's scalar cleanups (instcombine, GVN, LICM, unrolling) are
+    // what is left to do.
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    std::lock_guard<std::mutex> lock(impl_->tm_mu);
+    llvm::PassBuilder pb(impl_->tm.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    mpm.run(*m, mam);
+  }
+  out.optimize_ms = ms_since(t0);
+  if (want_text) {
+    llvm::raw_string_ostream os(out.optimized_ir);
+    m->print(os, nullptr);
+    llvm::SmallString<0> buf;
+    llvm::raw_svector_ostream asm_os(buf);
+    llvm::legacy::PassManager pm;
+    std::unique_ptr<llvm::Module> clone = llvm::CloneModule(*m);  // codegen passes rewrite IR
+    std::lock_guard<std::mutex> lock(impl_->tm_mu);
+    if (!impl_->tm->addPassesToEmitFile(pm, asm_os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+      pm.run(*clone);
+    out.assembly = std::string(buf.str());
+  }
+  t0 = std::chrono::steady_clock::now();
+  llvm::orc::ThreadSafeModule tsm(std::move(m), std::move(ctx));
+  if (auto e = impl_->jit->addIRModule(std::move(tsm))) fail("adding a module", std::move(e));
+  for (const std::string& s : symbols)
+    out.addresses.push_back(check(impl_->jit->lookup(s), "looking up " + s).toPtr<void*>());
+  out.codegen_ms = ms_since(t0);
+  return out;
+}
+
+}  // namespace jit::rt

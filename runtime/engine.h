@@ -1,0 +1,50 @@
+// runtime/engine.h: the process's one ORC LLJIT. It optimizes modules with a lean pipeline (the
+// IR arrives vectorized), compiles them for the host CPU and returns function addresses.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codegen/target.h"
+
+namespace llvm {
+class LLVMContext;
+class Module;
+}  // namespace llvm
+
+namespace jit::rt {
+
+struct AddedModule {
+  std::vector<void*> addresses;  // of the requested symbols, in order
+  std::string optimized_ir;      // when text was requested
+  std::string assembly;          // when text was requested
+  double optimize_ms = 0;
+  double codegen_ms = 0;         // machine code generation and linking
+};
+
+class Engine {
+ public:
+  // The process-wide engine, created on first use. Throws jit::Error(Compile) if LLVM cannot
+  // target the host.
+  static Engine& instance();
+
+  const cg::TargetInfo& target() const;
+  // A name no other module of this process uses, for a kernel's symbols.
+  std::string unique_name(const std::string& base);
+  // Gives the module the JIT's triple and data layout (call before emitting into it).
+  void prepare(llvm::Module& m) const;
+  // Optimizes, compiles and links a module. Thread-safe; compiles of different modules run in
+  // parallel.
+  AddedModule add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
+                  const std::vector<std::string>& symbols, bool want_text);
+
+  ~Engine();
+
+ private:
+  Engine();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jit::rt
