@@ -429,13 +429,9 @@ Emitter::Address Emitter::address(int buffer, const Index& at) {
     // One scalar offset (lane 0); the lanes step by `lane` elements.
     llvm::Value* off = b_->getInt64(0);
     for (size_t d = 0; d < at.size(); ++d) {
-      IndexDim base = at[d];
-      if (lane_var_ >= 0)
-        for (auto& [var, c] : base.terms)
-          if (var == lane_var_) c = 0;
-      int saved = width_;
-      width_ = 1;
-      llvm::Value* i = index_value(base);
+      unsigned saved = width_;
+      width_ = 1;  // the index of lane 0
+      llvm::Value* i = index_value(at[d]);
       width_ = saved;
       off = b_->CreateAdd(off, b_->CreateMul(i, stride_value(buffer, d)));
     }

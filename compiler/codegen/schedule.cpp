@@ -46,13 +46,32 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
   s.num_outputs = static_cast<int>(f.outputs.size());
   s.buffer_of.assign(nv, -1);
   std::vector<int> uses(nv, 0);
-  std::vector<bool> feeds_batched(nv, false), same_shape_single_use(nv, false);
+  std::vector<bool> feeds_batched(nv, false), same_shape_single_use(nv, false), reused(nv, false);
   for (const ir::Node& n : f.nodes)
     for (ir::ValueId v : n.operands) {
       ++uses[v];
       if (is_batched(n.type)) feeds_batched[v] = true;
     }
   for (ir::ValueId v : f.outputs) ++uses[v];
+  // A value a consumer reads more than once per element it computes: a contraction operand
+  // that meets more than one element of the other operand, or a broadcast operand.
+  for (const ir::Node& n : f.nodes) {
+    if (n.op == ir::OpId::DotGeneral) {
+      for (int k = 0; k < 2; ++k) {
+        const ir::Type& other = f.type(n.operands[1 - k]);
+        const Shape& b = n.attrs.get_ints(k ? "batch_lhs" : "batch_rhs");
+        const Shape& c = n.attrs.get_ints(k ? "contract_lhs" : "contract_rhs");
+        int64_t meets = 1;
+        for (int64_t d = 0; d < other.rank(); ++d)
+          if (std::find(b.begin(), b.end(), d) == b.end() && std::find(c.begin(), c.end(), d) == c.end())
+            meets *= other.shape[d] == ir::kDyn ? 2 : other.shape[d];
+        if (meets > 1) reused[n.operands[k]] = true;
+      }
+    } else if (ir::op_info(n.op).cls == ir::OpClass::Elementwise) {
+      for (ir::ValueId v : n.operands)
+        if (f.type(v).shape != n.type.shape) reused[v] = true;
+    }
+  }
   // A value whose single consumer is elementwise over the same shape is read once per element.
   for (const ir::Node& n : f.nodes)
     if (ir::op_info(n.op).cls == ir::OpClass::Elementwise)
@@ -89,7 +108,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
     } else if (!is_batched(n.type) && feeds_batched[v]) {
       store = c > 0;  // hoisted work is done once per call, not once per element
     } else {
-      store = uses[v] > 1 && c > kRecomputeLimit;
+      store = (uses[v] > 1 && c > kRecomputeLimit) || (reused[v] && c > 1);
     }
     if (!store) continue;
     s.buffer_of[v] = static_cast<int>(s.buffers.size());
