@@ -64,7 +64,11 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
                                : f.find("+avx2") != std::string::npos  ? 32
                                                                        : 16;
   impl_->tm = check(jtmb.createTargetMachine(), "creating the target machine");
-  impl_->jit = check(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(jtmb).create(), "creating the JIT");
+  impl_->jit = check(llvm::orc::LLJITBuilder()
+                          .setJITTargetMachineBuilder(jtmb)
+                          .setSupportConcurrentCompilation(true)  // callers compile in parallel
+                          .create(),
+                      "creating the JIT");
   auto gen = check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
                        impl_->jit->getDataLayout().getGlobalPrefix()),
                    "opening the process's symbols");

@@ -1,0 +1,250 @@
+// tests/unit/test_backend.cpp: the LLVM backend against the reference interpreter: every op
+// family and fused combinations, batch sizes around the vector width, strided and negative
+// in_dims, nested vmap, chunking, NaN and Inf, the per-signature cache and concurrent callers.
+#include <doctest/doctest.h>
+
+#include <jit/jit.h>
+
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <thread>
+
+namespace {
+
+using jit::Tensor;
+using Fn1 = std::function<Tensor(const Tensor&)>;
+using Fn2 = std::function<Tensor(const Tensor&, const Tensor&)>;
+
+const int64_t kBatches[] = {0, 1, 2, 3, 15, 16, 17, 1000};
+
+// Compiled and interpreted vmap of f agree on `args`.
+template <class F, class... A>
+void agree(const char* what, F f, jit::DimSpec in_dims, const A&... args) {
+  auto compiled = jit::vmap(f, in_dims, 0, {.name = what});
+  auto interp = jit::vmap(f, in_dims, 0, {.backend = jit::Backend::Interpreter, .name = what});
+  Tensor a = compiled(args...), b = interp(args...);
+  INFO(what);
+  REQUIRE(a.shape() == b.shape());
+  bool close = jit::allclose(a, b, 2e-4, 2e-5, /*equal_nan=*/true);
+  if (!close) MESSAGE("compiled: " << a << "\ninterpreted: " << b);
+  CHECK(close);
+}
+
+Tensor batch_of(const jit::Shape& sample, int64_t batch, uint64_t seed, jit::DType t = jit::DType::f32) {
+  jit::Shape s = sample;
+  s.insert(s.begin(), batch);
+  return jit::randn(s, seed, t == jit::DType::f64 ? t : jit::DType::f32).to(t);
+}
+
+}  // namespace
+
+TEST_CASE("backend: unary and binary elementwise ops, all batch sizes") {
+  const std::pair<const char*, Fn1> unary[] = {
+      {"neg", [](const Tensor& x) { return -x; }},
+      {"abs", [](const Tensor& x) { return jit::abs(x); }},
+      {"sign", [](const Tensor& x) { return jit::sign(x); }},
+      {"exp", [](const Tensor& x) { return jit::exp(x); }},
+      {"log", [](const Tensor& x) { return jit::log(jit::abs(x)); }},
+      {"log1p", [](const Tensor& x) { return jit::log1p(jit::abs(x)); }},
+      {"expm1", [](const Tensor& x) { return jit::expm1(x); }},
+      {"sqrt", [](const Tensor& x) { return jit::sqrt(jit::abs(x)); }},
+      {"rsqrt", [](const Tensor& x) { return jit::rsqrt(jit::abs(x) + 0.1); }},
+      {"square", [](const Tensor& x) { return jit::square(x); }},
+      {"reciprocal", [](const Tensor& x) { return jit::reciprocal(x); }},
+      {"sin", [](const Tensor& x) { return jit::sin(x * 10.0); }},
+      {"cos", [](const Tensor& x) { return jit::cos(x * 10.0); }},
+      {"tan", [](const Tensor& x) { return jit::tan(x); }},
+      {"tanh", [](const Tensor& x) { return jit::tanh(x); }},
+      {"sigmoid", [](const Tensor& x) { return jit::sigmoid(x * 5.0); }},
+      {"relu", [](const Tensor& x) { return jit::relu(x); }},
+      {"gelu", [](const Tensor& x) { return jit::gelu(x); }},
+      {"gelu_tanh", [](const Tensor& x) { return jit::gelu(x, true); }},
+      {"erf", [](const Tensor& x) { return jit::erf(x); }},
+      {"floor", [](const Tensor& x) { return jit::floor(x * 3.0); }},
+      {"ceil", [](const Tensor& x) { return jit::ceil(x * 3.0); }},
+      {"round", [](const Tensor& x) { return jit::round(x * 3.0); }},
+      {"not", [](const Tensor& x) { return jit::logical_not(x > 0.0); }},
+      {"isnan", [](const Tensor& x) { return jit::isnan(jit::log(x)); }},
+      {"isinf", [](const Tensor& x) { return jit::isinf(jit::reciprocal(jit::round(x))); }},
+      {"cast_i32", [](const Tensor& x) { return jit::cast(x * 100.0, jit::DType::i32); }},
+      {"cast_f64", [](const Tensor& x) { return jit::cast(x, jit::DType::f64); }},
+      {"int_ops", [](const Tensor& x) {
+         Tensor i = jit::cast(x * 10.0, jit::DType::i64);
+         return jit::pow(i, 3) + jit::abs(i) * 2 - jit::maximum(i, jit::neg(i));
+       }},
+  };
+  for (int64_t b : kBatches)
+    for (const auto& [name, f] : unary) agree(name, f, 0, batch_of({19}, b, 7));
+  const std::pair<const char*, Fn2> binary[] = {
+      {"add", [](const Tensor& x, const Tensor& y) { return x + y; }},
+      {"sub", [](const Tensor& x, const Tensor& y) { return x - y; }},
+      {"mul", [](const Tensor& x, const Tensor& y) { return x * y; }},
+      {"div", [](const Tensor& x, const Tensor& y) { return x / y; }},
+      {"pow", [](const Tensor& x, const Tensor& y) { return jit::pow(jit::abs(x), y); }},
+      {"maximum", [](const Tensor& x, const Tensor& y) { return jit::maximum(x, y); }},
+      {"minimum", [](const Tensor& x, const Tensor& y) { return jit::minimum(x, y); }},
+      {"cmp", [](const Tensor& x, const Tensor& y) {
+         return jit::where(jit::logical_or(jit::eq(x, y), jit::lt(x, y)), x, y) + jit::cast(jit::ge(x, y), jit::DType::f32);
+       }},
+      {"clamp", [](const Tensor& x, const Tensor& y) { return jit::clamp(x, jit::minimum(y, 0.0), jit::maximum(y, 0.0)); }},
+  };
+  for (int64_t b : {int64_t(0), int64_t(3), int64_t(17), int64_t(1000)})
+    for (const auto& [name, f] : binary) agree(name, f, 0, batch_of({5, 7}, b, 1), batch_of({7}, b, 2));
+}
+
+TEST_CASE("backend: reductions, contractions and layout ops over random per-sample shapes") {
+  std::mt19937 rng(42);
+  auto dim = [&] { return std::vector<int64_t>{1, 2, 3, 5, 8, 17, 33}[rng() % 7]; };
+  for (int trial = 0; trial < 6; ++trial) {
+    int64_t m = dim(), n = dim(), k = dim();
+    int64_t b = kBatches[trial + 2];
+    Tensor x = batch_of({m, n}, b, 10 + trial), y = batch_of({n, k}, b, 20 + trial), v = batch_of({n}, b, 30 + trial);
+    Tensor w = jit::randn({n, k}, 40 + trial);
+    const std::pair<const char*, Fn1> ops[] = {
+        {"sum", [](const Tensor& t) { return jit::sum(t, {1}); }},
+        {"sum_all", [](const Tensor& t) { return jit::sum(t); }},
+        {"mean_keep", [](const Tensor& t) { return jit::mean(t, {0}, true); }},
+        {"prod", [](const Tensor& t) { return jit::prod(t * 0.1 + 1.0, {0}); }},
+        {"max", [](const Tensor& t) { return jit::max(t, {-1}); }},
+        {"min", [](const Tensor& t) { return jit::min(t, {0, 1}); }},
+        {"argmax", [](const Tensor& t) { return jit::argmax(t, 1); }},
+        {"argmin", [](const Tensor& t) { return jit::argmin(t); }},
+        {"logsumexp", [](const Tensor& t) { return jit::logsumexp(t, {1}); }},
+        {"var", [](const Tensor& t) { return jit::var(t, {0}); }},
+        {"softmax", [](const Tensor& t) { return jit::softmax(t, -1); }},
+        {"log_softmax", [](const Tensor& t) { return jit::log_softmax(t, 0); }},
+        {"layer_norm", [](const Tensor& t) { return jit::layer_norm(t, {t.shape().back()}); }},
+        {"transpose", [](const Tensor& t) { return jit::transpose(t, 0, 1) * 2.0; }},
+        {"reshape", [](const Tensor& t) { return jit::reshape(t, {-1}) + 1.0; }},
+        {"flatten_t", [](const Tensor& t) { return jit::flatten(jit::transpose(t, 0, 1)); }},
+        {"expand", [](const Tensor& t) { return jit::expand(jit::unsqueeze(t, 0), {3, t.size(0), t.size(1)}); }},
+        {"slice", [](const Tensor& t) { return jit::slice(t, 1, 1, std::nullopt, 2); }},
+        {"concat", [](const Tensor& t) { return jit::concat({t, t * 2.0, jit::exp(t)}, 1); }},
+        {"stack", [](const Tensor& t) { return jit::stack({t, -t}, 2); }},
+        {"index_select", [](const Tensor& t) { return jit::index_select(t, 1, jit::tensor({0, 0}).to(jit::DType::i64)); }},
+        {"gather", [](const Tensor& t) { return jit::gather(t, 0, jit::zeros(t.shape(), jit::DType::i64)); }},
+    };
+    for (const auto& [name, f] : ops) agree(name, f, 0, x);
+    agree("mm", [](const Tensor& p, const Tensor& q) { return jit::mm(p, q); }, 0, x, y);
+    agree("mv", [](const Tensor& p, const Tensor& q) { return jit::mv(p, q); }, 0, x, v);
+    agree("matmul_w", [w](const Tensor& p) { return jit::matmul(p, w); }, 0, x);
+    agree("dot_self", [](const Tensor& p) { return jit::dot(p, p); }, 0, v);
+    agree("outer", [](const Tensor& p, const Tensor& q) { return jit::outer(p, q); }, 0, v, v);
+    agree("mv_unbatched", [w](const Tensor& p) { return jit::mv(jit::transpose(w, 0, 1), p); }, 0, v);
+  }
+}
+
+TEST_CASE("backend: fused models") {
+  Tensor w1 = jit::randn({32, 16}, 1) * 0.3, b1 = jit::randn({32}, 2), w2 = jit::randn({10, 32}, 3) * 0.3,
+         b2 = jit::randn({10}, 4);
+  auto mlp = [&](const Tensor& x) { return jit::softmax(jit::mv(w2, jit::tanh(jit::mv(w1, x) + b1)) + b2, 0); };
+  auto chain = [](const Tensor& x) { return jit::tanh(x * 1.5 + 0.5) * jit::sigmoid(x) - jit::exp(x) * 0.1; };
+  auto dist = [](const Tensor& a, const Tensor& b) { return jit::sqrt(jit::sum(jit::square(a - b))); };
+  for (int64_t b : kBatches) {
+    agree("mlp", mlp, 0, batch_of({16}, b, 5));
+    agree("chain", chain, 0, batch_of({100}, b, 6));
+    agree("dist", dist, 0, batch_of({16}, b, 7), batch_of({16}, b, 8));
+  }
+  agree("chain_f64", chain, 0, batch_of({33}, 17, 9, jit::DType::f64));
+  agree("matmul_batched", [](const Tensor& a) { return jit::matmul(a, a); }, 0, batch_of({16, 16}, 19, 10));
+}
+
+TEST_CASE("backend: in_dims other than 0, negative, none, and strided inputs") {
+  Tensor x = jit::randn({5, 23}, 1), y = jit::randn({23, 5}, 2);
+  auto f = [](const Tensor& a, const Tensor& b) { return jit::exp(a) * b + jit::dot(a, b); };
+  agree("in_dims (1, 0)", f, {1, 0}, x, y);
+  agree("in_dims (-1, -2)", f, {-1, -2}, x, y);
+  agree("in_dims (none, 0)", f, {jit::none, 0}, jit::randn({5}, 3), y);
+  // A strided view: every other column of a buffer, read without a copy.
+  std::vector<float> buf(23 * 10);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = std::sin(0.37f * i);
+  Tensor strided = jit::from_blob(buf.data(), {23, 5}, jit::DType::f32, {10, 2});
+  CHECK_FALSE(strided.is_contiguous());
+  agree("strided", f, 0, strided, y);
+  agree("strided in_dim 1", [](const Tensor& a) { return jit::softmax(a, 0); }, 1, strided);
+}
+
+TEST_CASE("backend: nested vmap, chunking and threads agree with the interpreter") {
+  Tensor xs = jit::randn({37, 8}, 1), ys = jit::randn({41, 8}, 2);
+  auto dist = [](const Tensor& a, const Tensor& b) { return jit::sqrt(jit::sum(jit::square(a - b))); };
+  auto pairs = jit::vmap(jit::vmap(dist, {jit::none, 0}), {0, jit::none});
+  auto pairs_ref = jit::vmap(jit::vmap(dist, {jit::none, 0}, 0, {.backend = jit::Backend::Interpreter}),
+                             {0, jit::none}, 0, {.backend = jit::Backend::Interpreter});
+  CHECK(jit::allclose(pairs(xs, ys), pairs_ref(xs, ys), 1e-4, 1e-5));
+  auto f = [](const Tensor& a) { return jit::softmax(a, 0) * jit::sum(a); };
+  Tensor big = jit::randn({3001, 8}, 3);
+  Tensor whole = jit::vmap(f)(big);
+  for (int64_t chunk : {1, 7, 1000})
+    CHECK(jit::allclose(jit::vmap(f, 0, 0, {.chunk_size = chunk})(big), whole, 1e-6, 1e-7));
+  for (int threads : {1, 2})
+    CHECK(jit::allclose(jit::vmap(f, 0, 0, {.threads = threads})(big), whole, 1e-6, 1e-7));
+}
+
+TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
+  const float inf = INFINITY, nan = NAN;
+  Tensor x = jit::tensor({{1.f, nan, -inf, 0.f, -0.f, inf, 3.f, -2.f, 5.f},
+                          {nan, nan, 1.f, 2.f, -inf, -inf, 0.f, 7.f, -1.f},
+                          {-inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf, -inf}});
+  const std::pair<const char*, Fn1> ops[] = {
+      {"relu", [](const Tensor& t) { return jit::relu(t); }},
+      {"exp", [](const Tensor& t) { return jit::exp(t); }},
+      {"tanh", [](const Tensor& t) { return jit::tanh(t); }},
+      {"sigmoid", [](const Tensor& t) { return jit::sigmoid(t); }},
+      {"max", [](const Tensor& t) { return jit::max(t); }},
+      {"min", [](const Tensor& t) { return jit::min(t); }},
+      {"sum", [](const Tensor& t) { return jit::sum(t); }},
+      {"argmax", [](const Tensor& t) { return jit::argmax(t); }},
+      {"argmin", [](const Tensor& t) { return jit::argmin(t); }},
+      {"logsumexp", [](const Tensor& t) { return jit::logsumexp(t); }},
+      {"softmax", [](const Tensor& t) { return jit::softmax(t, 0); }},
+      {"maximum", [](const Tensor& t) { return jit::maximum(t, 0.5); }},
+      {"clamp", [](const Tensor& t) { return jit::clamp(t, -1.0, 1.0); }},
+      {"sign", [](const Tensor& t) { return jit::sign(t); }},
+      {"isnan", [](const Tensor& t) { return jit::isnan(t); }},
+      {"cast_int", [](const Tensor& t) { return jit::cast(t, jit::DType::i32); }},
+  };
+  for (const auto& [name, f] : ops) agree(name, f, 0, x);
+}
+
+TEST_CASE("backend: one compile per signature, whatever the batch size") {
+  auto f = jit::vmap([](const Tensor& a) { return jit::relu(a) * 2.0; });
+  for (int64_t b : {1, 5, 16, 17, 1000, 3}) f(jit::randn({b, 12}, b));
+  CHECK(jit::cache_stats(f).compiles == 1);
+  CHECK(jit::cache_stats(f).hits == 5);
+  f(jit::randn({4, 13}, 1));  // a new per-sample shape is a new signature
+  CHECK(jit::cache_stats(f).compiles == 2);
+}
+
+TEST_CASE("backend: concurrent callers with mixed shapes compile each signature once") {
+  auto f = jit::vmap([](const Tensor& a) { return jit::softmax(a, 0) + jit::mean(a); });
+  const int64_t widths[] = {3, 8, 17, 64};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        int64_t w = widths[(t + i) % 4];
+        Tensor x = jit::randn({int64_t(1 + (t * 7 + i) % 50), w}, t * 100 + i);
+        Tensor y = f(x);
+        Tensor expect = jit::softmax(x, 1) + jit::mean(x, {1}, true);
+        if (!jit::allclose(y, expect, 1e-5, 1e-6)) ++bad;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(bad == 0);
+  CHECK(jit::cache_stats(f).compiles == 4);
+  CHECK(jit::cache_stats(f).hits == 8 * 20 - 4);
+}
+
+TEST_CASE("backend: an out-of-range index is an error, and the function still works") {
+  auto f = jit::vmap([](const Tensor& x, const Tensor& i) { return jit::index_select(x, 0, i); });
+  Tensor x = jit::randn({4, 6}, 1);
+  Tensor bad = jit::tensor({{0, 9}, {1, 2}, {3, 3}, {5, 0}}).to(jit::DType::i64);
+  CHECK_THROWS_AS(f(x, bad), jit::Error);
+  Tensor good = jit::tensor({{0, 5}, {1, 2}, {3, 3}, {5, 0}}).to(jit::DType::i64);
+  Tensor r = f(x, good);
+  CHECK(r.at({0, 1}) == x.at({0, 5}));
+  CHECK(r.at({3, 0}) == x.at({3, 5}));
+}
