@@ -31,7 +31,8 @@ struct Arena {
   }
   ~Arena() { std::free(p); }
 };
-thread_local Arena t_hoisted, t_scratch;
+// initial-exec: a thread-local in a shared library without a __tls_get_addr call per access.
+__attribute__((tls_model("initial-exec"))) thread_local Arena t_hoisted, t_scratch;
 
 constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements per call worth a second thread
 
@@ -48,28 +49,40 @@ class CompiledExecutable : public Executable {
     }
   }
 
-  void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t batch,
-           const RunOptions& o) const override {
-    std::vector<void*> ptrs;
-    std::vector<int64_t> strides;
-    ptrs.reserve(nparams_ + nout_);
-    for (const auto* list : {&inputs, &outputs})
+  void run(std::span<const Tensor> args, std::span<const Tensor> captures,
+           std::span<const Tensor> outputs, int64_t batch, const RunOptions& o) const override {
+    // Pointers and strides of every buffer, on the stack for the usual few.
+    constexpr size_t kSmall = 16, kSmallStrides = 96;
+    size_t nbuf = args.size() + captures.size() + outputs.size(), nstrides = 0;
+    for (const auto* list : {&args, &captures, &outputs})
+      for (const Tensor& t : *list) nstrides += t.impl_ptr()->strides.size();
+    void* ptr_small[kSmall];
+    int64_t stride_small[kSmallStrides];
+    std::vector<void*> ptr_big;
+    std::vector<int64_t> stride_big;
+    void** ptrs = ptr_small;
+    int64_t* strides = stride_small;
+    if (nbuf > kSmall) ptr_big.resize(nbuf), ptrs = ptr_big.data();
+    if (nstrides > kSmallStrides) stride_big.resize(nstrides), strides = stride_big.data();
+    size_t i = 0, j = 0;
+    for (const auto* list : {&args, &captures, &outputs})
       for (const Tensor& t : *list) {
-        ptrs.push_back(t.numel() ? t.data() : nullptr);
-        strides.insert(strides.end(), t.strides().begin(), t.strides().end());
+        const detail::TensorImpl& impl = *t.impl_ptr();
+        ptrs[i++] = static_cast<char*>(impl.base()) + impl.offset * dtype_size(impl.dtype);
+        for (int64_t s : impl.strides) strides[j++] = s;
       }
     int32_t error = 0;
-    cg::KernelArgs args{ptrs.data(), strides.data(), t_hoisted.get(hoisted_), nullptr,
-                        o.ctx.seed, o.ctx.call, batch, &error};
-    fns_.prologue(&args);
+    cg::KernelArgs kargs{ptrs, strides, hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
+                         o.ctx.seed, o.ctx.call, batch, &error};
+    fns_.prologue(&kargs);
     if (batch > 0) {
       int threads = o.threads > 0 ? o.threads
                     : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;
       int64_t chunk = o.chunk > 0 ? o.chunk : (batch + threads - 1) / threads;
       int64_t tasks = (batch + chunk - 1) / chunk;
       auto task = [&](int64_t i) {
-        cg::KernelArgs a = args;
-        a.scratch = t_scratch.get(scratch_);
+        cg::KernelArgs a = kargs;
+        a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
         fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
       };
       if (threads > 1 && tasks > 1)

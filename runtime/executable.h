@@ -18,10 +18,10 @@ struct RunOptions {
 class Executable {
  public:
   virtual ~Executable() = default;
-  // Runs the whole batch. `inputs` are the batched function's parameters in order (whole
-  // batched tensors, any strides), `outputs` its results, allocated by the caller.
-  virtual void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t batch,
-                   const RunOptions& o) const = 0;
+  // Runs the whole batch. The batched function's parameters are `args` then `captures` (whole
+  // batched tensors, any strides); `outputs` are its results, allocated by the caller.
+  virtual void run(std::span<const Tensor> args, std::span<const Tensor> captures,
+                   std::span<const Tensor> outputs, int64_t batch, const RunOptions& o) const = 0;
 };
 
 // Runs the function through the reference interpreter, chunk by chunk.

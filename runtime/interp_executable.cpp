@@ -17,8 +17,10 @@ class InterpExecutable : public Executable {
  public:
   explicit InterpExecutable(ir::Function f) : f_(std::move(f)) {}
 
-  void run(std::span<const Tensor> inputs, std::span<const Tensor> outputs, int64_t batch,
-           const RunOptions& o) const override {
+  void run(std::span<const Tensor> args, std::span<const Tensor> captures,
+           std::span<const Tensor> outputs, int64_t batch, const RunOptions& o) const override {
+    std::vector<Tensor> inputs(args.begin(), args.end());
+    inputs.insert(inputs.end(), captures.begin(), captures.end());
     int64_t chunk = o.chunk > 0 ? o.chunk : std::max<int64_t>(batch, 1);
     if (batch == 0) run_range(inputs, outputs, 0, 0, o.ctx);
     for (int64_t b = 0; b < batch; b += chunk)

@@ -15,15 +15,6 @@ std::string_view dtype_name(DType t) {
   return "?";
 }
 
-int64_t dtype_size(DType t) {
-  switch (t) {
-    case DType::f32: case DType::i32: return 4;
-    case DType::f64: case DType::i64: return 8;
-    case DType::b8: return 1;
-  }
-  return 0;
-}
-
 std::string_view error_kind_name(ErrorKind k) {
   switch (k) {
     case ErrorKind::InvalidArgument: return "invalid argument";

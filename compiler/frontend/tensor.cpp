@@ -20,25 +20,28 @@ Storage::~Storage() {
   if (owned) std::free(data);
 }
 
+std::shared_ptr<Storage> share_storage(const std::shared_ptr<TensorImpl>& t) {
+  return t->storage ? t->storage : std::shared_ptr<Storage>(t, &t->own);
+}
+
 Tensor allocate(const Shape& shape, DType t) {
   int64_t n = ir::checked_numel(shape), bytes;
   if (__builtin_mul_overflow(n, dtype_size(t), &bytes) || bytes > (int64_t(1) << 46))
     throw Error(ErrorKind::OutOfMemory,
                 fmt::format("cannot allocate a tensor {}{}: too large", dtype_name(t), ir::shape_string(shape)));
-  auto storage = std::make_shared<Storage>();
+  auto impl = std::make_shared<TensorImpl>();
   size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-  storage->data = std::aligned_alloc(64, rounded ? rounded : 64);
-  if (!storage->data)
+  // Large buffers start on a cache line; small ones come from malloc's fast path.
+  impl->own.data = bytes <= 1024 ? std::malloc(bytes ? bytes : 1) : std::aligned_alloc(64, rounded);
+  if (!impl->own.data)
     throw Error(ErrorKind::OutOfMemory,
                 fmt::format("cannot allocate {} bytes for a tensor {}{}", bytes, dtype_name(t),
                             ir::shape_string(shape)));
-  storage->bytes = bytes;
-  storage->owned = true;
-  auto impl = std::make_shared<TensorImpl>();
+  impl->own.bytes = bytes;
+  impl->own.owned = true;
   impl->dtype = t;
   impl->shape = shape;
   impl->strides = ir::contiguous_strides(shape);
-  impl->storage = std::move(storage);
   return Tensor(std::move(impl));
 }
 
@@ -73,9 +76,8 @@ int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {
 
 }  // namespace
 
-const detail::TensorImpl& Tensor::impl() const {
-  if (!impl_) throw Error(ErrorKind::InvalidArgument, "use of an undefined jit::Tensor");
-  return *impl_;
+void Tensor::throw_undefined() {
+  throw Error(ErrorKind::InvalidArgument, "use of an undefined jit::Tensor");
 }
 
 void Tensor::check_dtype(DType t) const {
@@ -99,7 +101,7 @@ bool Tensor::is_contiguous() const {
 void* Tensor::data() const {
   if (is_symbolic()) detail::throw_data_dependent(*this, "reading the data");
   const detail::TensorImpl& i = impl();
-  return static_cast<char*>(i.storage->data) + i.offset * dtype_size(i.dtype);
+  return static_cast<char*>(i.base()) + i.offset * dtype_size(i.dtype);
 }
 
 double Tensor::item() const {

@@ -12,6 +12,7 @@ namespace jit::detail {
 
 Tensor narrow_view(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   auto impl = std::make_shared<TensorImpl>(t.impl());
+  impl->storage = share_storage(t.impl_ptr());
   impl->offset += start * impl->strides[dim];
   impl->shape[dim] = length;
   return Tensor(std::move(impl));
@@ -19,6 +20,7 @@ Tensor narrow_view(const Tensor& t, int64_t dim, int64_t start, int64_t length) 
 
 Tensor permute_view(const Tensor& t, const Shape& perm) {
   auto impl = std::make_shared<TensorImpl>(t.impl());
+  impl->storage = share_storage(t.impl_ptr());
   for (size_t i = 0; i < perm.size(); ++i) {
     impl->shape[i] = t.shape()[perm[i]];
     impl->strides[i] = t.strides()[perm[i]];

@@ -5,7 +5,8 @@
 
 namespace jit::detail {
 namespace {
-thread_local std::vector<Trace*> t_stack;
+// initial-exec: checked on every op and every transformed call, without a __tls_get_addr call.
+__attribute__((tls_model("initial-exec"))) thread_local std::vector<Trace*> t_stack;
 }
 
 Trace::Trace(std::string name) : name_(name), builder_(std::move(name)) {}

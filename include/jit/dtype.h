@@ -13,7 +13,9 @@ enum class DType : uint8_t { f32, f64, i32, i64, b8 };
 inline constexpr DType kBool = DType::b8;
 
 std::string_view dtype_name(DType t);  // "f32", "f64", "i32", "i64", "bool"
-int64_t dtype_size(DType t);
+inline int64_t dtype_size(DType t) {
+  return t == DType::f32 || t == DType::i32 ? 4 : t == DType::b8 ? 1 : 8;
+}
 inline bool is_float(DType t) { return t == DType::f32 || t == DType::f64; }
 inline bool is_int(DType t) { return t == DType::i32 || t == DType::i64; }
 

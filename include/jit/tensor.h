@@ -29,14 +29,28 @@ struct Storage {
 };
 
 struct TensorImpl {
+  TensorImpl() = default;
+  // A copy is a view: it shares the storage and owns nothing itself.
+  TensorImpl(const TensorImpl& o)
+      : dtype(o.dtype), shape(o.shape), strides(o.strides), offset(o.offset), storage(o.storage),
+        trace(o.trace), value(o.value) {}
+  TensorImpl& operator=(const TensorImpl&) = delete;
+
+  // The first byte of the buffer (of element 0 before `offset`).
+  void* base() const { return storage ? storage->data : own.data; }
+
   DType dtype = DType::f32;
   Shape shape;
   Shape strides;       // in elements
   int64_t offset = 0;  // in elements, into storage
-  std::shared_ptr<Storage> storage;  // set when concrete
+  std::shared_ptr<Storage> storage;  // a shared or borrowed buffer, when concrete
   std::shared_ptr<Trace> trace;      // set when symbolic
   int32_t value = -1;                // the traced value's id in `trace`
+  Storage own;                       // a fresh tensor's own buffer (then `storage` is empty)
 };
+
+// The storage of a concrete tensor, for a view to share (keeping `t` alive).
+std::shared_ptr<Storage> share_storage(const std::shared_ptr<TensorImpl>& t);
 
 template <class T>
 constexpr DType dtype_of() {
@@ -56,6 +70,7 @@ class Tensor {
 
   bool defined() const { return impl_ != nullptr; }
   bool is_symbolic() const { return impl_ && impl_->trace != nullptr; }
+  bool is_concrete() const { return impl_ && !impl_->trace; }
   DType dtype() const { return impl().dtype; }
   const Shape& shape() const { return impl().shape; }
   const Shape& strides() const { return impl().strides; }
@@ -97,10 +112,14 @@ class Tensor {
 
   std::string to_string() const;
 
-  const detail::TensorImpl& impl() const;
+  const detail::TensorImpl& impl() const {
+    if (!impl_) throw_undefined();
+    return *impl_;
+  }
   const std::shared_ptr<detail::TensorImpl>& impl_ptr() const { return impl_; }
 
  private:
+  [[noreturn]] static void throw_undefined();
   void check_dtype(DType t) const;
   std::shared_ptr<detail::TensorImpl> impl_;
 };

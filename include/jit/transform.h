@@ -84,6 +84,9 @@ class TransformState {
  public:
   virtual ~TransformState() = default;
   virtual std::vector<Tensor> call(const CallArgs& args, TraceBody body) = 0;
+  // The same, writing the results into caller-owned buffers (returned again).
+  virtual std::vector<Tensor> call_into(const CallArgs& args, TraceBody body,
+                                        std::span<const Tensor> outputs);
 };
 
 template <class T>
@@ -177,6 +180,25 @@ class Transformed {
   template <class... A>
   auto operator()(const A&... args) const {
     using R = std::decay_t<std::invoke_result_t<const F&, const A&...>>;
+    return detail::unflatten<R>(invoke({}, args...));
+  }
+
+  // Writes the results into caller-owned buffers of the right shapes and dtypes (contiguous or
+  // strided, not overlapping the inputs): a hot loop that allocates nothing.
+  template <class... A>
+  void into(std::initializer_list<Tensor> outputs, const A&... args) const {
+    invoke(std::span<const Tensor>(outputs.begin(), outputs.size()), args...);
+  }
+  template <class... A>
+  void into(const std::vector<Tensor>& outputs, const A&... args) const {
+    invoke(outputs, args...);
+  }
+
+  const std::shared_ptr<detail::TransformState>& state() const { return state_; }
+
+ private:
+  template <class... A>
+  std::vector<Tensor> invoke(std::span<const Tensor> outputs, const A&... args) const {
     constexpr size_t n = sizeof...(A), nt = (size_t(detail::is_tensor_v<A>) + ... + 0);
     std::array<Tensor, nt> tensors;
     std::array<uint8_t, n + 1> is_tensor{uint8_t(detail::is_tensor_v<A>)...};
@@ -195,12 +217,9 @@ class Transformed {
     };
     detail::CallArgs call{tensors, std::span<const uint8_t>(is_tensor.data(), n),
                           std::span<const int64_t>(statics.data(), 2 * (n - nt))};
-    return detail::unflatten<R>(state_->call(call, body));
+    return outputs.empty() ? state_->call(call, body) : state_->call_into(call, body, outputs);
   }
 
-  const std::shared_ptr<detail::TransformState>& state() const { return state_; }
-
- private:
   F f_;
   std::shared_ptr<detail::TransformState> state_;
 };
