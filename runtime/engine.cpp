@@ -37,6 +37,10 @@ T check(llvm::Expected<T> v, const std::string& what) {
   return std::move(*v);
 }
 
+constexpr const char* kPipeline =
+    "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,loop-mssa(licm),"
+    "loop-unroll<O2>,gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -55,7 +59,7 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
-  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
   impl_->target.triple = jtmb.getTargetTriple().str();
   impl_->target.cpu = jtmb.getCPU();
   impl_->target.features = jtmb.getFeatures().getString();
@@ -98,8 +102,8 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
   AddedModule out;
   auto t0 = std::chrono::steady_clock::now();
   {
-    // The IR arrives vectorized: O2's scalar cleanups (instcombine, GVN, LICM, unrolling) are
-    // what is left to do.
+    // The IR arrives vectorized, so the pipeline is lean: promote accumulators to registers,
+    // clean up the index arithmetic, hoist loop invariants and unroll short loops.
     llvm::LoopAnalysisManager lam;
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
@@ -111,7 +115,8 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
     pb.registerFunctionAnalyses(fam);
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    llvm::ModulePassManager mpm;
+    if (auto e = pb.parsePassPipeline(mpm, kPipeline)) fail("parsing the pass pipeline", std::move(e));
     mpm.run(*m, mam);
   }
   out.optimize_ms = ms_since(t0);

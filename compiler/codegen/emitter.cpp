@@ -158,10 +158,15 @@ void Emitter::setup_buffers(bool body) {
             b_->getInt64Ty(), b_->CreateConstGEP1_64(b_->getInt64Ty(), arg_field(1), stride_off + d));
       }
     } else {
-      // Row-major over the shape; a batch dim counts the batch size (or the tile, in scratch).
+      // Dense in memory order (row-major unless the buffer says otherwise); a batch dim counts
+      // the batch size (or the tile, in scratch).
+      std::vector<int> order = buf.order;
+      if (order.empty())
+        for (int d = 0; d < rank; ++d) order.push_back(d);
       int64_t coef = 1;
       bool times_batch = false;
-      for (int64_t d = rank; d-- > 0;) {
+      for (int64_t k = rank; k-- > 0;) {
+        int d = order[k];
         v.strides[d] = {coef, times_batch, false};
         int64_t n = buf.type.shape[d];
         if (n == ir::kDyn) {
@@ -501,6 +506,7 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
 llvm::Value* Emitter::eval(ir::ValueId v, const Index& at) {
   int buf = s_.buffer_of[v];
   if (buf >= 0 && v != current_root_) return load(buf, at);
+  if (f_.is_param(v)) return load(static_cast<int>(v), at);  // a parameter being copied
   ir::ValueId saved = current_root_;
   current_root_ = -1;  // below the root, stored values are loaded
   const ir::Node& n = f_.node_of(v);

@@ -87,8 +87,55 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
     out_buffer[k] = static_cast<int>(s.buffers.size());
     s.buffers.push_back({BufKind::Output, static_cast<int>(k), f.type(f.outputs[k])});
   }
+  // Packing: contractions against an unbatched operand (see 4. in the header).
+  std::vector<std::vector<int>> pack_order(nv), result_order(nv);
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const ir::Node& n = f.nodes[i];
+    if (n.op != ir::OpId::DotGeneral || !is_batched(n.type)) continue;
+    for (int k = 0; k < 2; ++k) {
+      ir::ValueId u = n.operands[k];
+      const ir::Type& ut = f.type(u);
+      if (is_batched(ut)) continue;
+      const Shape& b = n.attrs.get_ints(k ? "batch_rhs" : "batch_lhs");
+      const Shape& c = n.attrs.get_ints(k ? "contract_rhs" : "contract_lhs");
+      std::vector<int64_t> free;
+      for (int64_t d = 0; d < ut.rank(); ++d)
+        if (std::find(b.begin(), b.end(), d) == b.end() && std::find(c.begin(), c.end(), d) == c.end())
+          free.push_back(d);
+      if (free.empty()) continue;
+      int64_t best = free.back();
+      for (int64_t d : free)
+        if (ut.shape[d] > ut.shape[best]) best = d;
+      if (ut.shape[best] < 8) continue;
+      std::vector<int> order;
+      for (int d = 0; d < ut.rank(); ++d)
+        if (d != best) order.push_back(d);
+      order.push_back(static_cast<int>(best));
+      if (pack_order[u].empty()) pack_order[u] = order;
+      // The result's dim that `best` becomes: [batch..., lhs free..., rhs free...].
+      const ir::Type& lt = f.type(n.operands[0]);
+      const Shape& bl = n.attrs.get_ints("batch_lhs");
+      const Shape& cl = n.attrs.get_ints("contract_lhs");
+      int64_t lhs_free = lt.rank() - static_cast<int64_t>(bl.size() + cl.size());
+      int64_t pos = static_cast<int64_t>(b.size()) + (k ? lhs_free : 0) +
+                    (std::find(free.begin(), free.end(), best) - free.begin());
+      std::vector<int> ro;
+      for (int d = 0; d < n.type.rank(); ++d)
+        if (d != pos) ro.push_back(d);
+      ro.push_back(static_cast<int>(pos));
+      result_order[f.value_of_node(i)] = ro;
+      break;
+    }
+  }
   std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values
   int hoisted = 0, scratch = 0;
+  std::vector<Group> param_copies;
+  for (size_t i = 0; i < f.params.size(); ++i) {
+    if (pack_order[i].empty()) continue;
+    s.buffer_of[i] = static_cast<int>(s.buffers.size());
+    s.buffers.push_back({BufKind::Hoisted, hoisted++, f.params[i].type, 0, pack_order[i]});
+    param_copies.push_back({static_cast<ir::ValueId>(i), s.buffer_of[i]});
+  }
   for (size_t i = 0; i < f.nodes.size(); ++i) {
     const ir::Node& n = f.nodes[i];
     ir::ValueId v = f.value_of_node(i);
@@ -105,6 +152,8 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
       store = true;
     } else if (cls == ir::OpClass::Reduction || cls == ir::OpClass::Contraction) {
       store = !same_shape_single_use[v];
+    } else if (!pack_order[v].empty()) {
+      store = true;
     } else if (!is_batched(n.type) && feeds_batched[v]) {
       store = c > 0;  // hoisted work is done once per call, not once per element
     } else {
@@ -113,12 +162,13 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
     if (!store) continue;
     s.buffer_of[v] = static_cast<int>(s.buffers.size());
     if (is_batched(n.type))
-      s.buffers.push_back({BufKind::Scratch, scratch++, n.type});
+      s.buffers.push_back({BufKind::Scratch, scratch++, n.type, 0, result_order[v]});
     else
-      s.buffers.push_back({BufKind::Hoisted, hoisted++, n.type});
+      s.buffers.push_back({BufKind::Hoisted, hoisted++, n.type, 0, pack_order[v]});
   }
-  // Groups, in order: every stored node, then output copies (an output that is a parameter,
-  // or the same value returned twice).
+  s.prologue = param_copies;
+  // Groups, in order: packed parameters, every stored node, then output copies (an output that
+  // is a parameter, or the same value returned twice).
   for (size_t i = 0; i < f.nodes.size(); ++i) {
     ir::ValueId v = f.value_of_node(i);
     if (s.buffer_of[v] < 0) continue;
@@ -127,6 +177,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
   for (size_t k = 0; k < f.outputs.size(); ++k) {
     ir::ValueId v = f.outputs[k];
     if (s.buffer_of[v] == out_buffer[k]) continue;
+
     (is_batched(f.type(v)) ? s.body : s.prologue).push_back({v, out_buffer[k]});
   }
   // Memory: hoisted values once per call, scratch per tile.
@@ -178,7 +229,9 @@ std::string print(const ir::Function& f, const Schedule& s) {
   for (const auto* list : {&s.prologue, &s.body}) {
     r += list == &s.prologue ? "prologue:\n" : "body:\n";
     for (const Group& g : *list) {
-      r += fmt::format("  group %{} -> {} {}", g.root, where(g.buffer), ir::to_string(s.buffers[g.buffer].type));
+      const Buffer& buf = s.buffers[g.buffer];
+      r += fmt::format("  group %{} -> {} {}", g.root, where(g.buffer), ir::to_string(buf.type));
+      if (!buf.order.empty()) r += fmt::format(" order [{}]", fmt::join(buf.order, ","));
       std::vector<ir::ValueId> m = members(g.root);
       if (!m.empty()) {
         r += " inline:";

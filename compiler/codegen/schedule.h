@@ -6,7 +6,10 @@
 //    than once is materialized when recomputing it would cost more than a load.
 // 3. Reductions and contractions are materialized unless their one consumer is elementwise of
 //    the same shape (then they run inline, with accumulators in registers).
-// 4. The body runs the batch in tiles of samples, small enough that every intermediate of a tile
+// 4. A contraction against an unbatched operand vectorizes along that operand's longest free
+//    dim: the prologue stores the operand with that dim innermost (packing it once per call),
+//    and the contraction's result is stored with the same dim innermost.
+// 5. The body runs the batch in tiles of samples, small enough that every intermediate of a tile
 //    stays in cache; an intermediate lives in per-thread scratch memory for one tile.
 #pragma once
 
@@ -25,10 +28,12 @@ struct Buffer {
   int index;          // Param/Output: its position; Hoisted/Scratch: the slot
   ir::Type type;      // Scratch: `?` stands for the tile
   int64_t offset = 0; // Hoisted/Scratch: byte offset in the block (Scratch: of a whole tile)
+  // Hoisted/Scratch: the dims in memory order, outermost first (empty: row-major).
+  std::vector<int> order;
 };
 
 struct Group {
-  ir::ValueId root;  // the value this group computes
+  ir::ValueId root;  // the value this group computes (a parameter: copied into `buffer`)
   int buffer;        // where it goes
 };
 
