@@ -13,6 +13,7 @@
 #include "ir/verifier.h"
 #include "runtime/compiled_executable.h"
 #include "runtime/engine.h"
+#include "transforms/simplify.h"
 
 namespace jit::rt {
 namespace {
@@ -49,7 +50,7 @@ class Recorder {
 }  // namespace
 
 const std::vector<std::string>& stage_names() {
-  static const std::vector<std::string> names{"traced", "batched", "fused", "llvm", "llvm-opt", "asm"};
+  static const std::vector<std::string> names{"traced", "batched", "simplified", "fused", "llvm", "llvm-opt", "asm"};
   return names;
 }
 
@@ -57,7 +58,8 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   Compiled c;
   Recorder rec(o, c.stages);
   ir::Function f = rec.step("traced", [&] { return traced; });
-  c.batched = rec.step("batched", [&] { return ir::vmap(f, spec); });
+  ir::Function g = rec.step("batched", [&] { return ir::vmap(f, spec); });
+  c.batched = rec.step("simplified", [&] { return ir::simplify(g); });
   if (o.interpreter) {
     c.exec = make_interpreter_executable(c.batched);
     return c;
