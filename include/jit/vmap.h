@@ -47,6 +47,17 @@ Transformed<std::decay_t<F>> vmap(F&& f, DimSpec in_dims = 0, DimSpec out_dims =
                                                       std::move(options))};
 }
 
+namespace detail {
+std::shared_ptr<TransformState> make_compile_state(VmapOptions o);
+}
+
+// f traced once per signature and compiled, without batching: the same caching and fast path
+// as vmap. (Options other than backend, threads and name do not apply.)
+template <class F>
+Transformed<std::decay_t<F>> compile(F&& f, VmapOptions options = {}) {
+  return {std::forward<F>(f), detail::make_compile_state(std::move(options))};
+}
+
 // Statistics of a transformed function's cache (for tests and tuning).
 struct CacheStats {
   int64_t compiles = 0;  // signatures traced and compiled
