@@ -212,6 +212,7 @@ std::vector<Tensor> TracedTransform::call_inline(const CallArgs& args, const Res
   ir::Function g = ir::vmap(p.f, p.spec);
   std::vector<Tensor> inputs(args.tensors.begin(), args.tensors.end());
   inputs.insert(inputs.end(), t.captures.begin(), t.captures.end());
+  inputs.insert(inputs.end(), p.extra.begin(), p.extra.end());
   return Trace::current()->inline_function(g, inputs);
 }
 
@@ -244,6 +245,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     auto e = std::make_unique<Entry>();
     Traced t = trace(args, r, body);
     Prepared p = prepare(std::move(t.f), args, r, ir::kDyn);
+    t.captures.insert(t.captures.end(), p.extra.begin(), p.extra.end());
     PipelineOptions po;
     po.interpreter = opts_.backend == Backend::Interpreter;
     for (const Tensor& x : args.tensors) po.contiguous.push_back(x.is_contiguous());

@@ -24,10 +24,12 @@ struct Resolved {
   int64_t batch = 0;
 };
 
-// The function to compile and how to batch it.
+// The function to compile and how to batch it. Its parameters are the tensor arguments, the
+// traced function's captured tensors, then `extra` (tensors the transform captures itself).
 struct Prepared {
   ir::Function f;
   ir::VmapSpec spec;
+  std::vector<Tensor> extra;
 };
 
 class TracedTransform : public detail::TransformState {

@@ -33,6 +33,7 @@ const Table& table() {
     register_contraction_ops(reg);
     register_layout_ops(reg);
     register_lowering(reg);
+    register_derivatives(reg);
     return t;
   }();
   return t;

@@ -56,9 +56,15 @@ using KernelFn = void (*)(const Node& n, std::span<const Tensor> in, Tensor& out
 struct BatchCtx;
 struct BValue;
 using BatchFn = BValue (*)(BatchCtx& ctx, const Node& n, std::span<const BValue> in);
-struct AdCtx;
-using VjpFn = void (*)(AdCtx& ctx, const Node& n, int32_t result);
-using JvpFn = int32_t (*)(AdCtx& ctx, const Node& n);
+// Derivatives (compiler/ops/derivatives_*.cpp), written with the public tensor ops on symbolic
+// tensors, so the autodiff pass records them as it replays a function. `x` are the node's
+// operands and `y` its result. VJP: from the cotangent `gy`, set gx[i] for each operand that
+// gets a gradient (left undefined: zero). JVP: from the operands' tangents (undefined: zero),
+// the result's tangent (undefined: zero).
+using VjpFn = void (*)(const Node& n, std::span<const Tensor> x, const Tensor& y, const Tensor& gy,
+                       std::span<Tensor> gx);
+using JvpFn = Tensor (*)(const Node& n, std::span<const Tensor> x, const Tensor& y,
+                         std::span<const Tensor> tx);
 
 // Lowering (compiler/codegen): the node's value at an index of its result, emitted as LLVM IR.
 using LowerFn = llvm::Value* (*)(cg::Emitter& e, const Node& n, const std::vector<cg::IndexDim>& at);
@@ -103,6 +109,7 @@ void register_source_ops(OpRegistry& r);
 void register_reduction_ops(OpRegistry& r);
 void register_contraction_ops(OpRegistry& r);
 void register_layout_ops(OpRegistry& r);
-void register_lowering(OpRegistry& r);  // compiler/codegen
+void register_lowering(OpRegistry& r);     // compiler/codegen
+void register_derivatives(OpRegistry& r);  // compiler/ops/derivatives_*.cpp
 
 }  // namespace jit::ir

@@ -13,7 +13,7 @@ Trace::Trace(std::string name) : name_(name), builder_(std::move(name)) {}
 
 Trace* Trace::current() { return t_stack.empty() ? nullptr : t_stack.back(); }
 
-Tensor Trace::input(const ir::Type& t) { return symbolic(builder_.param(t)); }
+Tensor Trace::input(const ir::Type& t, bool captured) { return symbolic(builder_.param(t, captured)); }
 
 Tensor Trace::symbolic(ir::ValueId v) {
   auto impl = std::make_shared<TensorImpl>();

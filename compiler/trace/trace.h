@@ -29,8 +29,8 @@ class Trace : public std::enable_shared_from_this<Trace> {
   bool active() const { return active_; }
   ir::Builder& builder() { return builder_; }
 
-  // A new explicit parameter (before tracing starts) as a symbolic tensor.
-  Tensor input(const ir::Type& t);
+  // A new parameter as a symbolic tensor (captured: an implicit input of the function).
+  Tensor input(const ir::Type& t, bool captured = false);
   // The value of t in this trace, lifting it as a capture when it comes from elsewhere.
   ir::ValueId value_of(const Tensor& t);
   Tensor symbolic(ir::ValueId v);

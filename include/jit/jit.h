@@ -7,8 +7,8 @@
 //   auto batched = jit::vmap(model);
 //   jit::Tensor ys = batched(xs);  // xs: [batch, 64] -> ys: [batch]
 //
-// Headers: tensor.h (the tensor type and factories), ops.h (operations), vmap.h (jit::vmap),
-// error.h (jit::Error).
+// Headers: tensor.h (the tensor type and factories), ops.h (operations), vmap.h (jit::vmap,
+// jit::compile), grad.h (grad, vjp, jvp, jacrev, jacfwd, hessian), error.h (jit::Error).
 #pragma once
 
 #include "jit/dtype.h"
@@ -17,3 +17,4 @@
 #include "jit/tensor.h"
 #include "jit/transform.h"
 #include "jit/vmap.h"
+#include "jit/grad.h"

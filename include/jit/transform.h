@@ -170,8 +170,9 @@ decltype(auto) call_traced(const F& f, std::span<const Tensor> sym, std::index_s
 
 }  // namespace detail
 
-// A function transformed by vmap, grad, ...: call it like the original.
-template <class F>
+// A function transformed by vmap, grad, ...: call it like the original. Its result has f's
+// result type unless the transform says otherwise (`Result`).
+template <class F, class Result = void>
 class Transformed {
  public:
   Transformed(F f, std::shared_ptr<detail::TransformState> state)
@@ -179,7 +180,8 @@ class Transformed {
 
   template <class... A>
   auto operator()(const A&... args) const {
-    using R = std::decay_t<std::invoke_result_t<const F&, const A&...>>;
+    using R = std::conditional_t<std::is_void_v<Result>,
+                                 std::decay_t<std::invoke_result_t<const F&, const A&...>>, Result>;
     return detail::unflatten<R>(invoke({}, args...));
   }
 

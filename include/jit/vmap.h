@@ -64,13 +64,11 @@ struct CacheStats {
   int64_t hits = 0;      // calls served by an existing kernel
   int64_t entries = 0;
 };
-template <class F>
-CacheStats cache_stats(const Transformed<F>& f);
 namespace detail {
 CacheStats cache_stats(const TransformState& s);
 }
-template <class F>
-CacheStats cache_stats(const Transformed<F>& f) {
+template <class F, class R>
+CacheStats cache_stats(const Transformed<F, R>& f) {
   return detail::cache_stats(*f.state());
 }
 
