@@ -1,0 +1,152 @@
+// codegen/emitter_loops.cpp: loops, accumulators and reductions (with vector lanes over the
+// innermost reduced dim when that pays off).
+#include <llvm/IR/Intrinsics.h>
+
+#include "codegen/emitter.h"
+
+namespace jit::cg {
+
+// ---- loops and accumulators ----------------------------------------------------------------------
+
+void Emitter::loop_range(llvm::Value* begin, llvm::Value* end, int64_t step,
+                         const std::function<void(llvm::Value*)>& body, bool partial_last) {
+  llvm::BasicBlock* pre = b_->GetInsertBlock();
+  auto* head = llvm::BasicBlock::Create(ctx_, "loop", fn_);
+  auto* inner = llvm::BasicBlock::Create(ctx_, "body", fn_);
+  auto* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+  b_->CreateBr(head);
+  b_->SetInsertPoint(head);
+  llvm::PHINode* iv = b_->CreatePHI(b_->getInt64Ty(), 2);
+  iv->addIncoming(begin, pre);
+  // Runs while iv + step <= end, so a vector step never reads past the end (or, with
+  // partial_last, while iv < end).
+  llvm::Value* last = b_->CreateAdd(iv, b_->getInt64(partial_last ? 1 : step));
+  b_->CreateCondBr(b_->CreateICmpSLE(last, end), inner, exit);
+  b_->SetInsertPoint(inner);
+  body(iv);
+  llvm::Value* next = b_->CreateAdd(iv, b_->getInt64(step));
+  iv->addIncoming(next, b_->GetInsertBlock());
+  b_->CreateBr(head);
+  b_->SetInsertPoint(exit);
+}
+
+void Emitter::loop(int64_t trip, const std::function<void(int)>& body) {
+  int id = static_cast<int>(vars_.size());
+  vars_.push_back({nullptr, trip});
+  if (analyzing_) {
+    double saved = cost_scale_;
+    cost_scale_ *= static_cast<double>(std::max<int64_t>(trip, 0));
+    body(id);
+    cost_scale_ = saved;
+    return;
+  }
+  loop_range(b_->getInt64(0), b_->getInt64(trip), 1, [&](llvm::Value* iv) {
+    vars_[id].value = iv;
+    body(id);
+  });
+}
+
+llvm::Value* Emitter::make_acc(llvm::Type* t, llvm::Value* init) {
+  if (analyzing_) return nullptr;
+  llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+  llvm::Value* slot = entry.CreateAlloca(t);
+  b_->CreateStore(init, slot);
+  return slot;
+}
+
+llvm::Value* Emitter::load_acc(llvm::Value* acc) {
+  if (analyzing_) return nullptr;
+  return b_->CreateLoad(llvm::cast<llvm::AllocaInst>(acc)->getAllocatedType(), acc);
+}
+
+void Emitter::store_acc(llvm::Value* acc, llvm::Value* v) {
+  if (!analyzing_) b_->CreateStore(v, acc);
+}
+
+llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& init,
+                             const ElementFn& element, const CombineFn& combine,
+                             const FoldFn& fold) {
+  // Nested loops over every reduced dim but `vector_dim`, which runs [from, to) with the
+  // current width's lanes (or not at all when vector_dim is -1).
+  auto run = [&](llvm::Value* acc, int vector_dim, int64_t from, int64_t to) {
+    std::vector<int> vars(sizes.size(), -1);
+    std::function<void(size_t)> level = [&](size_t d) {
+      if (d == sizes.size()) {
+        llvm::Value* x = element(vars);
+        if (!analyzing_) store_acc(acc, combine(load_acc(acc), x));
+        else count(1);
+        return;
+      }
+      if (static_cast<int>(d) != vector_dim) {
+        loop(sizes[d], [&](int v) {
+          vars[d] = v;
+          level(d + 1);
+        });
+        return;
+      }
+      int id = static_cast<int>(vars_.size());
+      vars_.push_back({nullptr, to - from});
+      vars[d] = id;
+      int saved_lane = lane_var_;
+      lane_var_ = width_ > 1 ? id : -1;
+      if (analyzing_) {
+        double saved = cost_scale_;
+        cost_scale_ *= static_cast<double>(to - from) / width_;
+        level(d + 1);
+        cost_scale_ = saved;
+      } else {
+        loop_range(b_->getInt64(from), b_->getInt64(to), width_, [&](llvm::Value* iv) {
+          vars_[id].value = iv;
+          level(d + 1);
+        });
+      }
+      lane_var_ = saved_lane;
+    };
+    level(0);
+  };
+  int64_t inner = sizes.empty() ? 0 : sizes.back();
+  int vd = static_cast<int>(sizes.size()) - 1;
+  unsigned lanes = 1;
+  if (width_ == 1 && inner >= 8) {
+    lanes = std::min<unsigned>(vector_lanes(), static_cast<unsigned>(1) << (63 - __builtin_clzll(inner)));
+    // Lanes over the reduced dim pay off when the loads along it are contiguous or uniform.
+    bool saved_mode = analyzing_;
+    double saved_cost = cost_, saved_scale = cost_scale_;
+    analyzing_ = true;
+    cost_ = 0, cost_scale_ = 1;
+    width_ = lanes;
+    run(nullptr, vd, 0, inner);
+    double vec_cost = cost_;
+    width_ = 1;
+    cost_ = 0;
+    run(nullptr, -1, 0, 0);
+    double scalar_cost = cost_;
+    analyzing_ = saved_mode, cost_ = saved_cost, cost_scale_ = saved_scale;
+    if (vec_cost >= scalar_cost) lanes = 1;
+  }
+  if (lanes == 1) {
+    llvm::Value* acc = nullptr;
+    if (!analyzing_) {
+      llvm::Value* i = init();
+      acc = make_acc(i->getType(), i);
+    }
+    run(acc, -1, 0, 0);
+    return analyzing_ ? nullptr : load_acc(acc);
+  }
+  int64_t main_end = inner - inner % lanes;
+  width_ = lanes;
+  llvm::Value* vacc = nullptr;
+  if (!analyzing_) {
+    llvm::Value* i = init();
+    vacc = make_acc(i->getType(), i);
+  }
+  run(vacc, vd, 0, main_end);
+  llvm::Value* folded = analyzing_ ? nullptr : fold(load_acc(vacc));
+  width_ = 1;
+  if (main_end == inner) return folded;
+  llvm::Value* sacc = analyzing_ ? nullptr : make_acc(folded->getType(), folded);
+  run(sacc, vd, main_end, inner);
+  return analyzing_ ? nullptr : load_acc(sacc);
+}
+
+}  // namespace jit::cg

@@ -1,0 +1,175 @@
+// codegen/emitter_memory.cpp: types, constants, index values and the addressing of buffers:
+// contiguous vector loads and stores, broadcasts, gathers and scatters.
+#include <llvm/IR/Intrinsics.h>
+
+#include "codegen/emitter.h"
+
+namespace jit::cg {
+
+// ---- types and constants -------------------------------------------------------------------------
+
+llvm::Type* Emitter::scalar_type(DType t) {
+  switch (t) {
+    case DType::f32: return b_->getFloatTy();
+    case DType::f64: return b_->getDoubleTy();
+    case DType::i32: return b_->getInt32Ty();
+    case DType::i64: return b_->getInt64Ty();
+    case DType::b8: return b_->getInt8Ty();
+  }
+  return nullptr;
+}
+
+llvm::Type* Emitter::value_type(DType t) {
+  llvm::Type* s = t == DType::b8 ? b_->getInt1Ty() : scalar_type(t);
+  return width_ == 1 ? s : llvm::FixedVectorType::get(s, width_);
+}
+
+llvm::Value* Emitter::splat(llvm::Value* scalar) {
+  if (analyzing_ || width_ == 1 || scalar->getType()->isVectorTy()) return scalar;
+  return b_->CreateVectorSplat(width_, scalar);
+}
+
+llvm::Value* Emitter::const_float(double v, DType t) {
+  if (analyzing_) return nullptr;
+  return splat(llvm::ConstantFP::get(t == DType::f64 ? b_->getDoubleTy() : b_->getFloatTy(), v));
+}
+
+llvm::Value* Emitter::const_int(int64_t v, DType t) {
+  if (analyzing_) return nullptr;
+  llvm::Type* s = t == DType::b8 ? b_->getInt1Ty() : scalar_type(t);
+  return splat(llvm::ConstantInt::get(s, static_cast<uint64_t>(v), true));
+}
+
+llvm::Value* Emitter::count(double cost) {
+  cost_ += cost * cost_scale_;
+  return nullptr;
+}
+
+llvm::Value* Emitter::lane_offsets(int64_t step) {
+  std::vector<llvm::Constant*> c;
+  for (unsigned i = 0; i < width_; ++i) c.push_back(b_->getInt64(step * i));
+  return llvm::ConstantVector::get(c);
+}
+
+llvm::Value* Emitter::index_value(const IndexDim& d) {
+  if (analyzing_) return nullptr;
+  if (d.dynamic) return d.dyn;
+  llvm::Value* s = b_->getInt64(d.c);
+  int64_t lane = 0;
+  for (auto [v, a] : d.terms) {
+    if (v == lane_var_) {
+      lane = a;
+      continue;
+    }
+    s = b_->CreateAdd(s, b_->CreateMul(vars_[v].value, b_->getInt64(a)));
+  }
+  if (lane_var_ >= 0) s = b_->CreateAdd(s, b_->CreateMul(vars_[lane_var_].value, b_->getInt64(lane)));
+  if (width_ == 1) return s;
+  return b_->CreateAdd(b_->CreateVectorSplat(width_, s), lane_offsets(lane));
+}
+
+IndexDim Emitter::dynamic(llvm::Value* v) {
+  IndexDim d;
+  d.dynamic = true;
+  d.dyn = v;
+  return d;
+}
+
+// ---- memory --------------------------------------------------------------------------------------
+
+Emitter::Address Emitter::address(int buffer, const Index& at) {
+  const BufferView& v = views_[buffer];
+  Address a;
+  bool dyn = false, runtime_lane = false;
+  int64_t lane = 0;
+  for (size_t d = 0; d < at.size(); ++d) {
+    if (at[d].dynamic) {
+      dyn = true;
+      continue;
+    }
+    int64_t c = lane_var_ >= 0 ? at[d].coef(lane_var_) : 0;
+    if (!c) continue;
+    if (v.strides[d].runtime || v.strides[d].times_batch)
+      runtime_lane = true;
+    else
+      lane += c * v.strides[d].coef;
+  }
+  bool vector = width_ > 1 && !dyn && !runtime_lane;
+  if (analyzing_) {
+    a.lane_step = vector ? lane : -1;
+    a.cost = width_ == 1 ? 1 : !vector ? 2.0 + width_ : lane == 0 ? 0.5 : lane == 1 ? 1 : 1.0 + width_ / 2.0;
+    return a;
+  }
+  llvm::Type* et = scalar_type(v.dtype);
+  if (vector || width_ == 1) {
+    // One scalar offset (lane 0); the lanes step by `lane` elements.
+    llvm::Value* off = b_->getInt64(0);
+    for (size_t d = 0; d < at.size(); ++d) {
+      unsigned saved = width_;
+      width_ = 1;  // the index of lane 0
+      llvm::Value* i = index_value(at[d]);
+      width_ = saved;
+      off = b_->CreateAdd(off, b_->CreateMul(i, stride_value(buffer, d)));
+    }
+    a.ptr = b_->CreateGEP(et, v.base, off);
+    a.lane_step = width_ == 1 ? 0 : lane;
+    if (width_ == 1 || lane == 0 || lane == 1) return a;
+    a.ptrs = b_->CreateGEP(et, a.ptr, lane_offsets(lane));
+    a.lane_step = -1;
+    return a;
+  }
+  llvm::Value* off = llvm::Constant::getNullValue(llvm::FixedVectorType::get(b_->getInt64Ty(), width_));
+  for (size_t d = 0; d < at.size(); ++d) {
+    llvm::Value* i = index_value(at[d]);
+    if (!i->getType()->isVectorTy()) i = b_->CreateVectorSplat(width_, i);
+    off = b_->CreateAdd(off, b_->CreateMul(i, b_->CreateVectorSplat(width_, stride_value(buffer, d))));
+  }
+  a.ptrs = b_->CreateGEP(et, v.base, off);
+  return a;
+}
+
+llvm::Value* Emitter::load(int buffer, const Index& at) {
+  Address a = address(buffer, at);
+  if (analyzing_) return count(a.cost);
+  DType dt = views_[buffer].dtype;
+  llvm::Type* et = scalar_type(dt);
+  llvm::Align align(dtype_size(dt));
+  llvm::Value* v;
+  if (width_ == 1) {
+    v = b_->CreateLoad(et, a.ptr);
+  } else if (a.lane_step == 0) {
+    v = b_->CreateVectorSplat(width_, b_->CreateLoad(et, a.ptr));
+  } else if (a.lane_step == 1) {
+    v = b_->CreateAlignedLoad(llvm::FixedVectorType::get(et, width_), a.ptr, align);
+  } else {
+    v = b_->CreateMaskedGather(llvm::FixedVectorType::get(et, width_), a.ptrs, align);
+  }
+  if (dt == DType::b8) v = b_->CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
+  return v;
+}
+
+void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
+  Address a = address(buffer, at);
+  if (analyzing_) {
+    count(a.cost);
+    return;
+  }
+  DType dt = views_[buffer].dtype;
+  if (dt == DType::b8) {
+    llvm::Type* i8 = b_->getInt8Ty();
+    v = b_->CreateZExt(v, width_ == 1 ? i8 : llvm::FixedVectorType::get(i8, width_));
+  }
+  llvm::Align align(dtype_size(dt));
+  if (width_ == 1) {
+    b_->CreateStore(v, a.ptr);
+  } else if (a.lane_step == 1) {
+    b_->CreateAlignedStore(v, a.ptr, align);
+  } else if (a.lane_step == 0) {
+    // Every lane names the same element: store the last lane, as a loop would leave it.
+    b_->CreateStore(b_->CreateExtractElement(v, width_ - 1), a.ptr);
+  } else {
+    b_->CreateMaskedScatter(v, a.ptrs, align);
+  }
+}
+
+}  // namespace jit::cg
