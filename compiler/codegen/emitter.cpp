@@ -219,9 +219,7 @@ double Emitter::analyze(const Group& g, const std::vector<int64_t>& trips, int l
     vars_.push_back({nullptr, trips[d]});
     at.push_back(IndexDim::var(static_cast<int>(base + d)));
   }
-  unsigned w = 1;
-  if (lane_dim >= 0)
-    w = std::min<unsigned>(vector_lanes(), static_cast<unsigned>(1) << (63 - __builtin_clzll(trips[lane_dim])));
+  unsigned w = lane_dim >= 0 ? lane_width(g, trips[lane_dim]) : 1;
   width_ = w;
   lane_var_ = lane_dim >= 0 ? static_cast<int>(base + lane_dim) : -1;
   current_root_ = g.root;
@@ -234,6 +232,29 @@ double Emitter::analyze(const Group& g, const std::vector<int64_t>& trips, int l
   lane_var_ = -1;
   current_root_ = -1;
   return per_element;
+}
+
+void Emitter::masked_step(llvm::Value* rem, const std::function<void()>& body) {
+  auto* step = llvm::BasicBlock::Create(ctx_, "tail", fn_);
+  auto* done = llvm::BasicBlock::Create(ctx_, "tail.done", fn_);
+  b_->CreateCondBr(b_->CreateICmpSGT(rem, b_->getInt64(0)), step, done);
+  b_->SetInsertPoint(step);
+  llvm::Value* saved = mask_;
+  mask_ = b_->CreateICmpSLT(lane_offsets(1), b_->CreateVectorSplat(width_, rem));
+  body();
+  mask_ = saved;
+  b_->CreateBr(done);
+  b_->SetInsertPoint(done);
+}
+
+// Lanes for a loop of `trip` iterations: a power of two up to the vector registers' width. A
+// contraction takes up to four registers' worth: each operand element loaded for one lane
+// group then serves four (an unroll-and-jam along the lanes).
+unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
+  unsigned limit = vector_lanes();
+  if (!f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral) limit *= 4;
+  unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
+  return std::min(limit, pow2);
 }
 
 void Emitter::emit_group(const Group& g) {
@@ -265,8 +286,7 @@ void Emitter::emit_group(const Group& g) {
     if (d == batch_dim) return {tile_begin_, tile_end_};
     return {b_->getInt64(0), b_->getInt64(t.shape[d])};
   };
-  unsigned w = lane_dim >= 0 ? std::min<unsigned>(vector_lanes(), static_cast<unsigned>(1) << (63 - __builtin_clzll(trips[lane_dim]))) : 1;
-  if (lane_dim == batch_dim && lane_dim >= 0) w = vector_lanes();
+  unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? 1 << 20 : trips[lane_dim]) : 1;
   // Emits the loops over dims [d, rank) except the lane dim, and the lane loop innermost.
   std::function<void(int)> nest = [&](int d) {
     while (d < rank && d == lane_dim) ++d;
@@ -287,21 +307,22 @@ void Emitter::emit_group(const Group& g) {
       return;
     }
     auto [lo, hi] = bounds(lane_dim);
-    // Vector loop while a whole vector fits, then the scalar remainder.
+    // Vector steps while a whole vector fits, then one masked step for the remainder.
     llvm::Value* span = b_->CreateSub(hi, lo);
-    llvm::Value* main_end = b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(w)));
+    llvm::Value* rem = b_->CreateSRem(span, b_->getInt64(w));
+    llvm::Value* main_end = b_->CreateSub(hi, rem);
     width_ = w;
     lane_var_ = static_cast<int>(base + lane_dim);
     loop_range(lo, main_end, w, [&](llvm::Value* iv) {
       vars_[base + lane_dim].value = iv;
       store(g.buffer, at, eval(g.root, at));
     });
-    width_ = 1;
-    lane_var_ = -1;
-    loop_range(main_end, hi, 1, [&](llvm::Value* iv) {
-      vars_[base + lane_dim].value = iv;
+    masked_step(rem, [&] {
+      vars_[base + lane_dim].value = main_end;
       store(g.buffer, at, eval(g.root, at));
     });
+    width_ = 1;
+    lane_var_ = -1;
     current_root_ = -1;
   };
   nest(0);

@@ -101,7 +101,8 @@ class Emitter {
 
   // A reduction over the index space `sizes`: combine(acc, element(vars)) from `init`. When the
   // caller computes a scalar (width 1) and the innermost reduced dim is long, it runs vector
-  // lanes over that dim and folds them at the end with `fold`.
+  // lanes over that dim (the remainder in a masked step, inactive lanes reading the identity)
+  // and folds them at the end with `fold`.
   using ElementFn = std::function<llvm::Value*(const std::vector<int>& vars)>;
   using CombineFn = std::function<llvm::Value*(llvm::Value* acc, llvm::Value* x)>;
   using FoldFn = std::function<llvm::Value*(llvm::Value* acc_vector)>;
@@ -132,6 +133,10 @@ class Emitter {
 
   void emit_function(const std::string& name, bool body);
   void emit_group(const Group& g);
+  unsigned lane_width(const Group& g, int64_t trip) const;
+  // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
+  void masked_step(llvm::Value* rem, const std::function<void()>& body);
+  llvm::Value* select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y);
   double analyze(const Group& g, const std::vector<int64_t>& trips, int lane_dim);
   void loop_range(llvm::Value* begin, llvm::Value* end, int64_t step,
                   const std::function<void(llvm::Value*)>& body, bool partial_last = false);
@@ -159,6 +164,7 @@ class Emitter {
   ir::ValueId current_root_ = -1;
   int lane_var_ = -1;
   unsigned width_ = 1;
+  llvm::Value* mask_ = nullptr;  // the active lanes (<W x i1>) in a remainder step, or null
   bool analyzing_ = false;
   double cost_ = 0;
   double cost_scale_ = 1;

@@ -68,13 +68,21 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
                              const FoldFn& fold) {
   // Nested loops over every reduced dim but `vector_dim`, which runs [from, to) with the
   // current width's lanes (or not at all when vector_dim is -1).
+  bool own_mask = false;  // in this reduction's own remainder step
   auto run = [&](llvm::Value* acc, int vector_dim, int64_t from, int64_t to) {
     std::vector<int> vars(sizes.size(), -1);
     std::function<void(size_t)> level = [&](size_t d) {
       if (d == sizes.size()) {
         llvm::Value* x = element(vars);
-        if (!analyzing_) store_acc(acc, combine(load_acc(acc), x));
-        else count(1);
+        if (analyzing_) {
+          count(1);
+          return;
+        }
+        llvm::Value* old = load_acc(acc);
+        llvm::Value* now = combine(old, x);
+        if (own_mask)  // inactive lanes keep their accumulator
+          now = now->getType()->isStructTy() ? select_lanes(mask_, now, old) : b_->CreateSelect(mask_, now, old);
+        store_acc(acc, now);
         return;
       }
       if (static_cast<int>(d) != vector_dim) {
@@ -95,10 +103,19 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
         level(d + 1);
         cost_scale_ = saved;
       } else {
-        loop_range(b_->getInt64(from), b_->getInt64(to), width_, [&](llvm::Value* iv) {
+        int64_t main_end = to - (to - from) % width_;
+        loop_range(b_->getInt64(from), b_->getInt64(main_end), width_, [&](llvm::Value* iv) {
           vars_[id].value = iv;
           level(d + 1);
         });
+        if (main_end < to) {
+          own_mask = true;
+          masked_step(b_->getInt64(to - main_end), [&] {
+            vars_[id].value = b_->getInt64(main_end);
+            level(d + 1);
+          });
+          own_mask = false;
+        }
       }
       lane_var_ = saved_lane;
     };
@@ -133,20 +150,25 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     run(acc, -1, 0, 0);
     return analyzing_ ? nullptr : load_acc(acc);
   }
-  int64_t main_end = inner - inner % lanes;
   width_ = lanes;
   llvm::Value* vacc = nullptr;
   if (!analyzing_) {
     llvm::Value* i = init();
     vacc = make_acc(i->getType(), i);
   }
-  run(vacc, vd, 0, main_end);
+  run(vacc, vd, 0, inner);
   llvm::Value* folded = analyzing_ ? nullptr : fold(load_acc(vacc));
   width_ = 1;
-  if (main_end == inner) return folded;
-  llvm::Value* sacc = analyzing_ ? nullptr : make_acc(folded->getType(), folded);
-  run(sacc, vd, main_end, inner);
-  return analyzing_ ? nullptr : load_acc(sacc);
+  return folded;
+}
+
+// select(mask, x, y) on each member of a struct of lane vectors (argmax's value and index).
+llvm::Value* Emitter::select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y) {
+  llvm::Value* r = x;
+  unsigned n = llvm::cast<llvm::StructType>(x->getType())->getNumElements();
+  for (unsigned i = 0; i < n; ++i)
+    r = b_->CreateInsertValue(r, b_->CreateSelect(mask, b_->CreateExtractValue(x, i), b_->CreateExtractValue(y, i)), i);
+  return r;
 }
 
 }  // namespace jit::cg

@@ -135,14 +135,18 @@ llvm::Value* Emitter::load(int buffer, const Index& at) {
   llvm::Type* et = scalar_type(dt);
   llvm::Align align(dtype_size(dt));
   llvm::Value* v;
+  llvm::Type* vt = llvm::FixedVectorType::get(et, width_);
   if (width_ == 1) {
     v = b_->CreateLoad(et, a.ptr);
-  } else if (a.lane_step == 0) {
+  } else if (a.lane_step == 0) {  // lane 0 is active even in a remainder step
     v = b_->CreateVectorSplat(width_, b_->CreateLoad(et, a.ptr));
   } else if (a.lane_step == 1) {
-    v = b_->CreateAlignedLoad(llvm::FixedVectorType::get(et, width_), a.ptr, align);
+    if (mask_)
+      v = b_->CreateMaskedLoad(vt, a.ptr, align, mask_, llvm::Constant::getNullValue(vt));
+    else
+      v = b_->CreateAlignedLoad(vt, a.ptr, align);
   } else {
-    v = b_->CreateMaskedGather(llvm::FixedVectorType::get(et, width_), a.ptrs, align);
+    v = b_->CreateMaskedGather(vt, a.ptrs, align, mask_, mask_ ? llvm::Constant::getNullValue(vt) : nullptr);
   }
   if (dt == DType::b8) v = b_->CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
   return v;
@@ -163,12 +167,15 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   if (width_ == 1) {
     b_->CreateStore(v, a.ptr);
   } else if (a.lane_step == 1) {
-    b_->CreateAlignedStore(v, a.ptr, align);
+    if (mask_)
+      b_->CreateMaskedStore(v, a.ptr, align, mask_);
+    else
+      b_->CreateAlignedStore(v, a.ptr, align);
   } else if (a.lane_step == 0) {
-    // Every lane names the same element: store the last lane, as a loop would leave it.
-    b_->CreateStore(b_->CreateExtractElement(v, width_ - 1), a.ptr);
+    // Every lane names the same element, with the same value: store lane 0 (always active).
+    b_->CreateStore(b_->CreateExtractElement(v, uint64_t(0)), a.ptr);
   } else {
-    b_->CreateMaskedScatter(v, a.ptrs, align);
+    b_->CreateMaskedScatter(v, a.ptrs, align, mask_);
   }
 }
 
