@@ -20,6 +20,7 @@ double op_cost(OpId op) {
     case OpId::Tan: case OpId::Pow:
       return 12;
     case OpId::Div: case OpId::Sqrt: case OpId::Rsqrt: case OpId::Reciprocal: return 4;
+    case OpId::StopGradient: return 0;
     default: return 1;
   }
 }
@@ -106,6 +107,7 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::IsInf:
       return fl ? B.CreateFCmpOEQ(un(llvm::Intrinsic::fabs), c(INFINITY)) : e.const_int(0, DType::b8);
     case OpId::Cast: return cast(e, x[0], t, n.type.dtype);
+    case OpId::StopGradient: return x[0];
     case OpId::Add: return fl ? B.CreateFAdd(x[0], x[1]) : bl ? B.CreateOr(x[0], x[1]) : B.CreateAdd(x[0], x[1]);
     case OpId::Sub: return fl ? B.CreateFSub(x[0], x[1]) : B.CreateSub(x[0], x[1]);
     case OpId::Mul: return fl ? B.CreateFMul(x[0], x[1]) : bl ? B.CreateAnd(x[0], x[1]) : B.CreateMul(x[0], x[1]);

@@ -86,6 +86,7 @@ Tensor round(const Tensor& x) { return is_float(x.dtype()) ? apply(OpId::Round, 
 Tensor logical_not(const Tensor& x) { return apply(OpId::LogicalNot, {as_tensor(x, DType::b8)}); }
 Tensor isnan(const Tensor& x) { return apply(OpId::IsNan, {x}); }
 Tensor isinf(const Tensor& x) { return apply(OpId::IsInf, {x}); }
+Tensor stop_gradient(const Tensor& x) { return apply(OpId::StopGradient, {x}); }
 Tensor cast(const Tensor& x, DType dtype) {
   if (x.defined() && x.dtype() == dtype) return x;
   return apply(OpId::Cast, {x}, {{"dtype", dtype}});

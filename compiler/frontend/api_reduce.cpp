@@ -98,7 +98,8 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim) {
   Tensor xf = to_float(x);
   Dims d = reduce_dims("logsumexp", xf, dims);
   if (count(xf, d) == 0) return log(reduce(OpId::Sum, exp(xf), d, keepdim));
-  Tensor m = reduce(OpId::Max, xf, d, true);
+  // The shift cancels in the value, so no gradient flows through it.
+  Tensor m = stop_gradient(reduce(OpId::Max, xf, d, true));
   m = where(isinf(m), Scalar(0.0), m);
   Tensor r = log(reduce(OpId::Sum, exp(sub(xf, m)), d, keepdim));
   return add(r, keepdim ? m : reshape(m, r.shape()));
@@ -116,7 +117,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor xf = to_float(x);
   Dims d = reduce_dims("softmax", xf, {dim});
   if (count(xf, d) == 0) return xf;
-  Tensor e = exp(sub(xf, reduce(OpId::Max, xf, d, true)));
+  Tensor e = exp(sub(xf, stop_gradient(reduce(OpId::Max, xf, d, true))));
   return div(e, reduce(OpId::Sum, e, d, true));
 }
 
@@ -124,7 +125,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor xf = to_float(x);
   Dims d = reduce_dims("log_softmax", xf, {dim});
   if (count(xf, d) == 0) return xf;
-  Tensor shifted = sub(xf, reduce(OpId::Max, xf, d, true));
+  Tensor shifted = sub(xf, stop_gradient(reduce(OpId::Max, xf, d, true)));
   return sub(shifted, log(reduce(OpId::Sum, exp(shifted), d, true)));
 }
 

@@ -64,6 +64,7 @@ const Row kRows[] = {
     {OpId::IsNan, DRule::Predicate, [](double x) -> double { return std::isnan(x); }, [](int64_t) -> int64_t { return 0; }, nullptr, nullptr, false},
     {OpId::IsInf, DRule::Predicate, [](double x) -> double { return std::isinf(x); }, [](int64_t) -> int64_t { return 0; }, nullptr, nullptr, false},
     {OpId::Cast, DRule::Cast, [](double x) { return x; }, [](int64_t x) { return x; }},
+    {OpId::StopGradient, DRule::NumBool, [](double x) { return x; }, [](int64_t x) { return x; }, nullptr, nullptr, false},
     {OpId::Add, DRule::NumBool, nullptr, nullptr, [](double a, double b) { return a + b; }, scalar::wrap_add},
     {OpId::Sub, DRule::Numeric, nullptr, nullptr, [](double a, double b) { return a - b; }, scalar::wrap_sub},
     {OpId::Mul, DRule::NumBool, nullptr, nullptr, [](double a, double b) { return a * b; }, scalar::wrap_mul},

@@ -36,13 +36,20 @@ class Simplifier {
   }
 
  private:
-  // The constant value of v when it is a scalar constant node.
+  // The constant node behind v when v is a scalar constant.
   const Node* constant(ValueId v) const {
     const Node* n = b_.node(v);
     return n && n->op == OpId::Constant ? n : nullptr;
   }
+  // The constant node behind v when every element of v is that constant (a constant reshaped
+  // or expanded).
+  const Node* splat(ValueId v) const {
+    const Node* n = b_.node(v);
+    while (n && (n->op == OpId::Reshape || n->op == OpId::Expand)) n = b_.node(n->operands[0]);
+    return n && n->op == OpId::Constant ? n : nullptr;
+  }
   bool is_const(ValueId v, double value, bool negative_zero = false) const {
-    const Node* c = constant(v);
+    const Node* c = splat(v);
     if (!c) return false;
     double x = c->attrs.get_float("value");
     return x == value && (!is_float(c->type.dtype) || std::signbit(x) == negative_zero);
@@ -70,6 +77,9 @@ class Simplifier {
       case OpId::Mul:
         if (is_const(ops[1], 1)) return keep(0);
         if (is_const(ops[0], 1)) return keep(1);
+        // x * -1 is -x exactly
+        if (fl && is_const(ops[1], -1, true) && same_type(ops[0], t)) return b_.op(OpId::Neg, {ops[0]});
+        if (fl && is_const(ops[0], -1, true) && same_type(ops[1], t)) return b_.op(OpId::Neg, {ops[1]});
         break;
       case OpId::Div:
         if (is_const(ops[1], 1)) return keep(0);

@@ -39,6 +39,8 @@ Tensor logical_not(const Tensor& x);
 Tensor isnan(const Tensor& x);
 Tensor isinf(const Tensor& x);
 Tensor cast(const Tensor& x, DType dtype);
+// x, with no gradient flowing through it (torch's detach, JAX's stop_gradient).
+Tensor stop_gradient(const Tensor& x);
 
 // ---- binary, broadcasting; a Scalar may stand on either side -----------------------------------
 #define JIT_BINARY(name)                              \

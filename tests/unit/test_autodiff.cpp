@@ -62,7 +62,6 @@ void gradcheck(const char* name, const Fn& f, std::vector<Tensor> xs, double tol
   }
 }
 
-Tensor pos(const jit::Shape& s, uint64_t seed) { return jit::rand(s, seed, jit::DType::f64) + 0.5; }
 Tensor any(const jit::Shape& s, uint64_t seed) { return jit::randn(s, seed, jit::DType::f64); }
 
 }  // namespace
