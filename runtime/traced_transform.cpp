@@ -53,6 +53,13 @@ using detail::TraceScope;
 
 namespace {
 
+struct NeedsStaticBatch {};
+
+std::vector<int64_t> with_batch(std::vector<int64_t> key, int64_t batch) {
+  key.push_back(batch);
+  return key;
+}
+
 // The signature's key, written by one function for both building and in-place comparison: the
 // argument kinds, each tensor's dtype, in_dim, rank, contiguity and per-sample dims, the
 // non-tensor arguments, and the caller's output buffers' contiguity.
@@ -79,7 +86,8 @@ void write_key(Sink&& put, const CallArgs& args, const int64_t* in_dims,
 
 // What one signature compiles to.
 struct TracedTransform::Entry {
-  std::vector<int64_t> key;
+  std::vector<int64_t> key;      // with the batch size last when static_batch >= 0
+  int64_t static_batch = -1;
   std::vector<int64_t> in_dims;  // per tensor argument
   ir::Function compiled;         // the final IR
   std::vector<Tensor> captures;
@@ -131,14 +139,24 @@ std::vector<Tensor> TracedTransform::call_into(const CallArgs& args, TraceBody b
   }
   std::vector<int64_t> key;
   write_key([&](int64_t v) { key.push_back(v); }, args, r.in_dims.data(), outputs);
-  Entry* e = lookup(std::move(key), args, r, body, outputs);
+  bool per_batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    per_batch = per_batch_.count(key) > 0;
+  }
+  Entry* e;
+  try {
+    e = lookup(per_batch ? with_batch(key, r.batch) : key, args, r, body, outputs, per_batch);
+  } catch (const NeedsStaticBatch&) {  // found out while compiling: again, per batch size
+    e = lookup(with_batch(key, r.batch), args, r, body, outputs, true);
+  }
   last_.store(e, std::memory_order_release);
   return run(*e, args, r.batch, outputs);
 }
 
 CacheStats TracedTransform::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return {compiles_, hits_.load(), static_cast<int64_t>(cache_.size())};
+  return {compiles_, hits_.load(), static_cast<int64_t>(cache_.size()), fallbacks_.load()};
 }
 
 Resolved TracedTransform::resolve(const CallArgs& args) const {
@@ -177,6 +195,7 @@ bool TracedTransform::matches(const Entry& e, const CallArgs& args, std::span<co
   write_key([&](int64_t v) { same = same && k < e.key.size() && e.key[k++] == v; }, args,
             e.in_dims.data(), outputs);
   *batch = std::max<int64_t>(b, 0);
+  if (e.static_batch >= 0) return same && k + 1 == e.key.size() && e.key[k] == *batch;
   return same && k == e.key.size();
 }
 
@@ -220,7 +239,7 @@ std::vector<Tensor> TracedTransform::call_inline(const CallArgs& args, const Res
 // compile leaves no entry behind, so the next call tries again and fails the same way.
 TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const CallArgs& args,
                                                 const Resolved& r, TraceBody body,
-                                                std::span<const Tensor> outputs) {
+                                                std::span<const Tensor> outputs, bool per_batch) {
   std::shared_ptr<Slot> slot;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -244,7 +263,13 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
   try {
     auto e = std::make_unique<Entry>();
     Traced t = trace(args, r, body);
-    Prepared p = prepare(std::move(t.f), args, r, ir::kDyn);
+    Prepared p = prepare(std::move(t.f), args, r, per_batch ? r.batch : ir::kDyn);
+    if (p.needs_static_batch) {
+      std::lock_guard<std::mutex> lock(mu_);
+      per_batch_[std::vector<int64_t>(key.begin(), key.end())] = true;
+      cache_.erase(key);
+      throw NeedsStaticBatch{};
+    }
     t.captures.insert(t.captures.end(), p.extra.begin(), p.extra.end());
     PipelineOptions po;
     po.interpreter = opts_.backend == Backend::Interpreter;
@@ -254,6 +279,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
       po.contiguous.push_back(outputs.empty() || outputs[i].is_contiguous());
     Compiled c = compile(p.f, p.spec, po);
     e->key = std::move(key);
+    e->static_batch = per_batch ? r.batch : -1;
     e->in_dims = r.in_dims;
     e->compiled = std::move(c.batched);
     e->exec = std::move(c.exec);

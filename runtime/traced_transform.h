@@ -30,6 +30,8 @@ struct Prepared {
   ir::Function f;
   ir::VmapSpec spec;
   std::vector<Tensor> extra;
+  // Batching needs the per-sample fallback, hence a static batch size: prepare again with it.
+  bool needs_static_batch = false;
 };
 
 class TracedTransform : public detail::TransformState {
@@ -54,6 +56,7 @@ class TracedTransform : public detail::TransformState {
 
   const std::string& context() const { return context_; }
   const VmapOptions& options() const { return opts_; }
+  std::atomic<int64_t>* fallback_counter() const { return &fallbacks_; }
 
  private:
   struct Entry;
@@ -72,7 +75,7 @@ class TracedTransform : public detail::TransformState {
   std::vector<Tensor> call_inline(const detail::CallArgs& args, const Resolved& r,
                                   detail::TraceBody body) const;
   Entry* lookup(std::vector<int64_t> key, const detail::CallArgs& args, const Resolved& r,
-                detail::TraceBody body, std::span<const Tensor> outputs);
+                detail::TraceBody body, std::span<const Tensor> outputs, bool per_batch);
   void check_outputs(const Entry& e, const detail::CallArgs& args, int64_t batch,
                      std::span<const Tensor> outputs) const;
   std::vector<Tensor> run(const Entry& e, const detail::CallArgs& args, int64_t batch,
@@ -85,6 +88,9 @@ class TracedTransform : public detail::TransformState {
   int64_t compiles_ = 0;
   std::atomic<int64_t> hits_{0};
   std::atomic<Entry*> last_{nullptr};  // entries live as long as the transform
+  // Signatures whose batching needs the per-sample fallback: compiled per batch size.
+  std::unordered_map<std::vector<int64_t>, bool, KeyHash> per_batch_;
+  mutable std::atomic<int64_t> fallbacks_{0};
 };
 
 }  // namespace jit::rt

@@ -87,7 +87,12 @@ class VmapState : public rt::TracedTransform {
                               context(), out_.each().size(), nout, nout == 1 ? "" : "s"));
     for (size_t i = 0; i < nout; ++i)
       spec.out_dims.push_back(out_.is_uniform() ? out_.uniform() : out_.each()[i].value());
-    return {std::move(f), std::move(spec)};
+    spec.allow_fallback = options().per_sample_fallback;
+    spec.fallbacks = fallback_counter();
+    bool fallback = batch == ir::kDyn && ir::needs_fallback(f, spec);
+    if (fallback && !spec.allow_fallback) ir::vmap(f, spec);  // throws, naming the op
+    rt::Prepared p{std::move(f), std::move(spec), {}, fallback};
+    return p;
   }
 
  private:

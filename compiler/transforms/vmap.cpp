@@ -7,6 +7,9 @@
 //    emits the batched computation; its result type is checked against [B] + the per-sample type.
 // 3. Random ops follow the randomness mode: an error, one draw per sample, or one shared draw.
 // 4. Each output's batch dim moves to its out_dim; an unbatched output is broadcast there.
+// 5. The per-sample fallback, for an op without a batching rule (none today): with a static
+//    batch size, the op runs once per sample on slices of its operands and the results are
+//    concatenated. It is counted, and VmapSpec::allow_fallback = false makes it an error.
 #include "transforms/vmap.h"
 
 #include <fmt/format.h>
@@ -61,7 +64,49 @@ int64_t normalize(const VmapSpec& spec, int64_t d, int64_t rank, const char* wha
   return d < 0 ? d + rank : d;
 }
 
+// The fallback: the op on each sample's slices, the results stacked along a new batch dim.
+BValue per_sample(BatchCtx& ctx, const Node& n, std::span<const BValue> in) {
+  Builder& b = ctx.b;
+  Shape out = n.type.shape;
+  out.insert(out.begin(), 1);
+  std::vector<ValueId> parts;
+  for (int64_t s = 0; s < ctx.batch; ++s) {
+    std::vector<ValueId> ops;
+    for (const BValue& v : in) {
+      if (!v.batched) {
+        ops.push_back(v.id);
+        continue;
+      }
+      ValueId one = b.op(OpId::Slice, {v.id}, {{"dim", int64_t(0)}, {"start", s}, {"stop", s + 1}, {"step", int64_t(1)}});
+      ops.push_back(b.op(OpId::Reshape, {one}, {{"shape", ctx.sample_shape(v)}}));
+    }
+    parts.push_back(b.op(OpId::Reshape, {b.op(n.op, ops, n.attrs)}, {{"shape", out}}));
+  }
+  if (parts.empty()) {  // an empty batch: zeros of shape [0, ...]
+    ValueId zero = b.op(OpId::Constant, {}, is_float(n.type.dtype) ? Attrs{{"dtype", n.type.dtype}, {"value", 0.0}}
+                                                                   : Attrs{{"dtype", n.type.dtype}, {"value", int64_t(0)}});
+    Shape ones(out.size(), 1), empty = out;
+    empty[0] = 0;
+    return {b.op(OpId::Expand, {b.op(OpId::Reshape, {zero}, {{"shape", ones}})}, {{"shape", empty}}), true};
+  }
+  return {parts.size() == 1 ? parts[0] : b.op(OpId::Concat, parts, {{"dim", int64_t(0)}}), true};
+}
+
 }  // namespace
+
+bool needs_fallback(const Function& f, const VmapSpec& spec) {
+  std::vector<bool> batched(f.num_values(), false);
+  for (size_t i = 0; i < f.params.size() && i < spec.in_dims.size(); ++i) batched[i] = spec.in_dims[i].has_value();
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const Node& n = f.nodes[i];
+    const OpInfo& info = op_info(n.op);
+    bool any = info.cls == OpClass::Random && spec.randomness == RandomMode::Different;
+    for (ValueId v : n.operands) any |= batched[v];
+    batched[f.value_of_node(i)] = any;
+    if (any && !info.batch && info.cls != OpClass::Random) return true;
+  }
+  return false;
+}
 
 Function vmap(const Function& f, const VmapSpec& spec) {
   if (spec.in_dims.size() != f.params.size())
@@ -110,7 +155,21 @@ Function vmap(const Function& f, const VmapSpec& spec) {
       map.push_back({b.op(n.op, ops, n.attrs), false});
       continue;
     }
-    BValue r = info.batch(ctx, n, in);
+    BValue r;
+    if (info.batch) {
+      r = info.batch(ctx, n, in);
+    } else {
+      if (!spec.allow_fallback)
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("{}: op '{}' has no batching rule and the per-sample fallback is "
+                                "disabled", spec.context, info.name));
+      if (spec.batch_size == kDyn)
+        throw Error(ErrorKind::Verify,
+                    fmt::format("internal error: the per-sample fallback for '{}' needs a static "
+                                "batch size", info.name));
+      r = per_sample(ctx, n, in);
+      if (spec.fallbacks) ++*spec.fallbacks;
+    }
     Shape want = n.type.shape;
     if (r.batched) want.insert(want.begin(), spec.batch_size);
     if (b.type(r.id).shape != want || b.type(r.id).dtype != n.type.dtype)

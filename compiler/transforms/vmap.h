@@ -1,6 +1,7 @@
 // transforms/vmap.h: the vmap pass, per-sample IR to batched IR.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +23,15 @@ struct VmapSpec {
   int64_t batch_size = kDyn;  // static when vmap is traced inline in an enclosing function
   RandomMode randomness = RandomMode::Error;
   std::string context = "vmap";  // names the function in errors: "vmap(model)"
+  // An op without a batching rule is batched by running it once per sample (which needs a
+  // static batch size) when allowed; otherwise it is an error. Each such op counts here.
+  bool allow_fallback = true;
+  std::atomic<int64_t>* fallbacks = nullptr;
 };
+
+// Whether batching f needs the per-sample fallback (an op without a batching rule meets a
+// batched operand).
+bool needs_fallback(const Function& f, const VmapSpec& spec);
 
 // Returns the batched function: each mapped parameter has the batch dim at its in_dim, each
 // output at its out_dim. Values that do not depend on a mapped input stay unbatched (and so are

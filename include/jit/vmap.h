@@ -34,6 +34,9 @@ struct VmapOptions {
   Backend backend = Backend::Compiled;
   int threads = 0;         // 0: the runtime decides; 1: the calling thread only
   std::string name;        // the function's name in errors and dumps
+  // An op without a batching rule (none today) runs once per sample, which makes the batch
+  // size part of the signature and is counted in CacheStats::fallbacks; false: an error.
+  bool per_sample_fallback = true;
 };
 
 namespace detail {
@@ -63,6 +66,7 @@ struct CacheStats {
   int64_t compiles = 0;  // signatures traced and compiled
   int64_t hits = 0;      // calls served by an existing kernel
   int64_t entries = 0;
+  int64_t fallbacks = 0; // ops batched by the per-sample fallback, over all compiles
 };
 namespace detail {
 CacheStats cache_stats(const TransformState& s);
