@@ -66,7 +66,7 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   }
   Engine& engine = Engine::instance();
   auto t0 = Clock::now();
-  cg::Schedule sched = cg::schedule(c.batched, engine.target());
+  cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse);
   rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
 
   t0 = Clock::now();

@@ -26,6 +26,7 @@ struct PipelineOptions {
   bool interpreter = false;  // run through the reference interpreter instead of compiling
   bool verify = true;        // run the verifier after every IR step
   bool keep_text = false;    // record every stage's printed result
+  bool fuse = true;          // false: store every value (to test fusion against)
   // Per parameter, then per output of the batched function: whether its memory is row-major
   // (strides known when compiling). Empty: all are.
   std::vector<bool> contiguous;

@@ -273,6 +273,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     t.captures.insert(t.captures.end(), p.extra.begin(), p.extra.end());
     PipelineOptions po;
     po.interpreter = opts_.backend == Backend::Interpreter;
+    po.fuse = opts_.fuse;
     for (const Tensor& x : args.tensors) po.contiguous.push_back(x.is_contiguous());
     for (const Tensor& x : t.captures) po.contiguous.push_back(x.is_contiguous());
     for (size_t i = 0; i < p.f.outputs.size(); ++i)

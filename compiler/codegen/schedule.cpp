@@ -39,7 +39,7 @@ int64_t align64(int64_t x) { return (x + 63) / 64 * 64; }
 
 }  // namespace
 
-Schedule schedule(const ir::Function& f, const TargetInfo&) {
+Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
   Schedule s;
   int32_t nv = f.num_values();
   s.num_params = static_cast<int>(f.params.size());
@@ -148,6 +148,8 @@ Schedule schedule(const ir::Function& f, const TargetInfo&) {
     if (out_it != f.outputs.end()) {
       s.buffer_of[v] = out_buffer[out_it - f.outputs.begin()];
       continue;
+    } else if (!fuse) {
+      store = true;
     } else if (n.op == ir::OpId::ScatterAdd) {
       store = true;
     } else if (cls == ir::OpClass::Reduction || cls == ir::OpClass::Contraction) {

@@ -47,7 +47,8 @@ struct Schedule {
   int num_params = 0, num_outputs = 0;
 };
 
-Schedule schedule(const ir::Function& f, const TargetInfo& t);
+// fuse = false stores every value (no inlining): the reference for testing fusion.
+Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true);
 std::string print(const ir::Function& f, const Schedule& s);
 
 }  // namespace jit::cg

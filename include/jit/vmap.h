@@ -37,6 +37,7 @@ struct VmapOptions {
   // An op without a batching rule (none today) runs once per sample, which makes the batch
   // size part of the signature and is counted in CacheStats::fallbacks; false: an error.
   bool per_sample_fallback = true;
+  bool fuse = true;  // false: every intermediate goes through memory (for testing fusion)
 };
 
 namespace detail {
