@@ -51,7 +51,11 @@ Tensor need_float(const char* op, const Tensor& x) {
 Tensor to_float(const Tensor& x) { return is_float(x.dtype()) ? x : cast(x, DType::f32); }
 
 Tensor arg_extreme(OpId op, const char* name, const Tensor& x, std::optional<int64_t> dim, bool keepdim) {
-  if (!dim) return apply(op, {reshape(x, {-1})}, {{"dim", int64_t(0)}, {"keepdim", int64_t(0)}});
+  if (!dim) {
+    // Over the flattened tensor; keepdim keeps every dim as size 1, as torch.
+    Tensor r = apply(op, {reshape(x, {-1})}, {{"dim", int64_t(0)}, {"keepdim", int64_t(0)}});
+    return keepdim ? reshape(r, Shape(x.dim(), 1)) : r;
+  }
   int64_t d = detail::normalize_dim(name, *dim, x);
   if (x.dim() == 0) return apply(op, {reshape(x, {1})}, {{"dim", int64_t(0)}, {"keepdim", int64_t(0)}});
   return apply(op, {x}, {{"dim", d}, {"keepdim", int64_t(keepdim)}});

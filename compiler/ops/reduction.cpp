@@ -69,15 +69,23 @@ void kernel(const Node& n, std::span<const Tensor> in, Tensor& out, const Kernel
   bool fl = is_float(x.dtype());
   if (is_arg(n.op)) {
     // The first extreme along dim; a NaN counts as the extreme, as in torch.
+    // Integers compare as int64: int64 values beyond 2^53 are not exact in a double.
     bool mx = n.op == OpId::Argmax;
     std::vector<double> best(m);
-    std::vector<int64_t> arg(m, -1);
+    std::vector<int64_t> ibest(m), arg(m, -1);
     walk(x, dims, [&](int64_t o, int64_t i, const Shape& idx) {
-      double v = load_double(x, i);
-      if (!fl) v = static_cast<double>(load_int(x, i));
-      bool take = arg[o] < 0 ||
-                  (!std::isnan(best[o]) && (std::isnan(v) || (mx ? v > best[o] : v < best[o])));
-      if (take) best[o] = v, arg[o] = idx[dims[0]];
+      bool take;
+      if (fl) {
+        double v = load_double(x, i);
+        take = arg[o] < 0 ||
+               (!std::isnan(best[o]) && (std::isnan(v) || (mx ? v > best[o] : v < best[o])));
+        if (take) best[o] = v;
+      } else {
+        int64_t v = load_int(x, i);
+        take = arg[o] < 0 || (mx ? v > ibest[o] : v < ibest[o]);
+        if (take) ibest[o] = v;
+      }
+      if (take) arg[o] = idx[dims[0]];
     });
     for (int64_t o = 0; o < m; ++o) store_int(out, o, arg[o]);
     return;
