@@ -61,10 +61,11 @@ Tensor permute(const Tensor& x, const Dims& dims) {
 }
 
 Tensor transpose(const Tensor& x, int64_t d0, int64_t d1) {
+  int64_t a = normalize_dim("transpose", d0, x), b = normalize_dim("transpose", d1, x);
   if (x.dim() == 0) return x;
   Dims p(x.dim());
   std::iota(p.begin(), p.end(), 0);
-  std::swap(p[normalize_dim("transpose", d0, x)], p[normalize_dim("transpose", d1, x)]);
+  std::swap(p[a], p[b]);
   return permute(x, p);
 }
 
@@ -165,6 +166,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
 
 std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
   int64_t d = normalize_dim("unbind", dim, x);
+  if (x.dim() == 0) fail(ErrorKind::InvalidArgument, fmt::format("unbind: cannot unbind {}: it has no dims", describe(x)));
   std::vector<Tensor> out;
   for (int64_t i = 0; i < x.shape()[d]; ++i) out.push_back(select(x, d, i));
   return out;
