@@ -264,6 +264,7 @@ void Emitter::emit_group(const Group& g) {
   std::vector<int64_t> trips(rank);
   for (int64_t d = 0; d < rank; ++d) {
     trips[d] = t.shape[d];
+    if (t.shape[d] == 0) return;  // nothing to compute
     if (t.shape[d] == ir::kDyn) {
       batch_dim = static_cast<int>(d);
       trips[d] = std::min<int64_t>(s_.tile, 1024);

@@ -69,8 +69,9 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
   // Nested loops over every reduced dim but `vector_dim`, which runs [from, to) with the
   // current width's lanes (or not at all when vector_dim is -1).
   bool own_mask = false;  // in this reduction's own remainder step
-  auto run = [&](llvm::Value* acc, int vector_dim, int64_t from, int64_t to) {
+  auto run = [&](llvm::Value* acc0, int vector_dim, int64_t from, int64_t to) {
     std::vector<int> vars(sizes.size(), -1);
+    llvm::Value* acc = acc0;  // the accumulator the innermost level updates
     std::function<void(size_t)> level = [&](size_t d) {
       if (d == sizes.size()) {
         llvm::Value* x = element(vars);
@@ -103,7 +104,26 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
         level(d + 1);
         cost_scale_ = saved;
       } else {
-        int64_t main_end = to - (to - from) % width_;
+        // Long runs keep four partial accumulators, so consecutive adds do not wait on each
+        // other; they merge at the end (argmax, whose ties need order, keeps one).
+        const int64_t unroll = 4;
+        int64_t step = width_ * unroll, main_end = to - (to - from) % width_;
+        int64_t unrolled_end = from + (to - from) / step * step;
+        llvm::Type* at = llvm::cast<llvm::AllocaInst>(acc0)->getAllocatedType();
+        if (unrolled_end > from && (to - from) >= 2 * step && !at->isStructTy()) {
+          std::vector<llvm::Value*> parts{acc0};
+          for (int64_t k = 1; k < unroll; ++k) parts.push_back(make_acc(at, init()));
+          loop_range(b_->getInt64(from), b_->getInt64(unrolled_end), step, [&](llvm::Value* iv) {
+            for (int64_t k = 0; k < unroll; ++k) {
+              vars_[id].value = b_->CreateAdd(iv, b_->getInt64(k * width_));
+              acc = parts[k];
+              level(d + 1);
+            }
+          });
+          acc = acc0;
+          for (int64_t k = 1; k < unroll; ++k) store_acc(acc0, combine(load_acc(acc0), load_acc(parts[k])));
+          from = unrolled_end;
+        }
         loop_range(b_->getInt64(from), b_->getInt64(main_end), width_, [&](llvm::Value* iv) {
           vars_[id].value = iv;
           level(d + 1);

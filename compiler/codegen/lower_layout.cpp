@@ -160,6 +160,8 @@ Value* lower_concat(Emitter& e, const ir::Node& n, const Index& at) {
     result = result ? B.CreateSelect(in, x, result) : x;
     off += len;
   }
+  if (!result)  // every part is empty along the dim (then so is the result: never read)
+    result = is_float(n.type.dtype) ? e.const_float(0, n.type.dtype) : e.const_int(0, n.type.dtype);
   return result;
 }
 
