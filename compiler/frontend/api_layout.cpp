@@ -27,22 +27,22 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   int64_t infer = -1, known = 1;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1) {
-      if (infer >= 0) fail(ErrorKind::Shape, fmt::format("reshape: only one dim may be -1 in {}", ir::shape_string(shape)));
+      if (infer >= 0) fail(ErrorKind::Shape, fmt::format("reshape: only one dim may be -1 in {}", detail::list_string(shape)));
       infer = static_cast<int64_t>(i);
     } else if (s[i] < 0) {
-      fail(ErrorKind::Shape, fmt::format("reshape: bad dim {} in {}", s[i], ir::shape_string(shape)));
+      fail(ErrorKind::Shape, fmt::format("reshape: bad dim {} in {}", s[i], detail::list_string(shape)));
     } else if (__builtin_mul_overflow(known, s[i], &known)) {
-      fail(ErrorKind::Shape, fmt::format("reshape: {} has too many elements", ir::shape_string(shape)));
+      fail(ErrorKind::Shape, fmt::format("reshape: {} has too many elements", detail::list_string(shape)));
     }
   }
   int64_t n = x.numel();
   if (infer >= 0) {
     if (known == 0 || n % known != 0)
-      fail(ErrorKind::Shape, fmt::format("reshape: cannot reshape {} to {}", describe(x), ir::shape_string(shape)));
+      fail(ErrorKind::Shape, fmt::format("reshape: cannot reshape {} to {}", describe(x), detail::list_string(shape)));
     s[infer] = n / known;
   } else if (known != n) {
     fail(ErrorKind::Shape, fmt::format("reshape: cannot reshape {} ({} elements) to {} ({} elements)",
-                                       describe(x), n, ir::shape_string(shape), known));
+                                       describe(x), n, detail::list_string(shape), known));
   }
   if (s == x.shape()) return x;
   return apply(OpId::Reshape, {x}, {{"shape", s}});
@@ -81,12 +81,12 @@ Tensor movedim(const Tensor& x, int64_t src, int64_t dst) {
 
 Tensor expand(const Tensor& x, const Shape& shape) {
   if (shape.size() < static_cast<size_t>(x.dim()))
-    fail(ErrorKind::Shape, fmt::format("expand: cannot expand {} to fewer dims {}", describe(x), ir::shape_string(shape)));
+    fail(ErrorKind::Shape, fmt::format("expand: cannot expand {} to fewer dims {}", describe(x), detail::list_string(shape)));
   Shape s = shape;
   size_t off = s.size() - x.dim();
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == -1) {
-      if (i < off) fail(ErrorKind::Shape, fmt::format("expand: -1 is not allowed for the new leading dim {} in {}", i, ir::shape_string(shape)));
+      if (i < off) fail(ErrorKind::Shape, fmt::format("expand: -1 is not allowed for the new leading dim {} in {}", i, detail::list_string(shape)));
       s[i] = x.shape()[i - off];
     }
   }

@@ -26,7 +26,7 @@ Dims reduce_dims(const char* op, const Tensor& x, const Dims& dims) {
   std::sort(out.begin(), out.end());
   if (std::adjacent_find(out.begin(), out.end()) != out.end())
     throw Error(ErrorKind::InvalidArgument,
-                fmt::format("{}: a dim appears twice in {} for {}", op, ir::shape_string(dims), describe(x)));
+                fmt::format("{}: a dim appears twice in {} for {}", op, detail::list_string(dims), describe(x)));
   if (x.dim() == 0) out.clear();  // dim 0 of a scalar is the scalar itself
   return out;
 }
@@ -141,12 +141,12 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   if (!ok)
     throw Error(ErrorKind::Shape,
                 fmt::format("layer_norm: normalized_shape {} does not match the trailing dims of {}",
-                            ir::shape_string(normalized_shape), describe(x)));
+                            detail::list_string(normalized_shape), describe(x)));
   for (const Tensor* p : {&weight, &bias})
     if (p->defined() && p->shape() != normalized_shape)
       throw Error(ErrorKind::Shape,
                   fmt::format("layer_norm: weight and bias must have shape {}, got {}",
-                              ir::shape_string(normalized_shape), describe(*p)));
+                              detail::list_string(normalized_shape), describe(*p)));
   Tensor xf = need_float("layer_norm", x);
   Dims d;
   for (int64_t i = x.dim() - k; i < x.dim(); ++i) d.push_back(i);

@@ -56,12 +56,16 @@ std::string describe(const Tensor& t) {
   return fmt::format("{}{}", dtype_name(t.dtype()), ir::shape_string(t.shape()));
 }
 
+std::string list_string(const std::vector<int64_t>& v) {
+  return fmt::format("[{}]", fmt::join(v, ","));
+}
+
 int64_t normalize_dim(const char* op, int64_t dim, const Tensor& t, bool allow_end) {
   int64_t rank = t.dim() + (allow_end ? 1 : 0), r = std::max<int64_t>(rank, 1);
   if (dim < -r || dim >= r)
     throw Error(ErrorKind::InvalidArgument,
-                fmt::format("{}: dim {} is out of range for {} (expected a dim in [{}, {}])", op,
-                            dim, describe(t), -r, r - 1));
+                fmt::format("{}: dim {} is out of range for {} of rank {} (expected a dim in [{}, {}])",
+                            op, dim, describe(t), t.dim(), -r, r - 1));
   return dim < 0 ? dim + r : dim;
 }
 

@@ -32,6 +32,8 @@ struct Generator {
 
 // "f32[3,4]", for messages.
 std::string describe(const Tensor& t);
+// "[4,-1]": a list of dims or sizes as the user gave it (ir::shape_string would print -1 as ?).
+std::string list_string(const std::vector<int64_t>& v);
 
 // A dim in [-rank, rank) made non-negative; throws naming the op and the tensor otherwise.
 // Scalars accept 0 and -1, as in torch.

@@ -57,6 +57,18 @@ int64_t norm_dim(int64_t d, int64_t rank, const char* what) {
   return d < 0 ? d + r : d;
 }
 
+// Reading a symbolic tensor: data-dependent control flow while its trace runs; afterwards a
+// tensor that escaped its traced function.
+[[noreturn]] void throw_symbolic_read(const Tensor& t, const char* what) {
+  const detail::TensorImpl& i = t.impl();
+  if (!i.trace->active())
+    throw Error(ErrorKind::InvalidArgument,
+                fmt::format("{} of a symbolic tensor {}{} of function '{}' after its trace ended (it "
+                            "escaped the traced function); return it from the function instead",
+                            what, dtype_name(i.dtype), ir::shape_string(i.shape), i.trace->name()));
+  detail::throw_data_dependent(t, what);
+}
+
 // The element offset of a multi-index, bounds-checked.
 int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {
   if (static_cast<int64_t>(index.size()) != t.dim())
@@ -99,13 +111,13 @@ bool Tensor::is_contiguous() const {
 }
 
 void* Tensor::data() const {
-  if (is_symbolic()) detail::throw_data_dependent(*this, "reading the data");
+  if (is_symbolic()) throw_symbolic_read(*this, "reading the data");
   const detail::TensorImpl& i = impl();
   return static_cast<char*>(i.base()) + i.offset * dtype_size(i.dtype);
 }
 
 double Tensor::item() const {
-  if (is_symbolic()) detail::throw_data_dependent(*this, "item()");
+  if (is_symbolic()) throw_symbolic_read(*this, "item()");
   if (numel() != 1)
     throw Error(ErrorKind::InvalidArgument,
                 fmt::format("item() needs a tensor with one element, got {}{}",
@@ -114,17 +126,17 @@ double Tensor::item() const {
 }
 
 Tensor::operator bool() const {
-  if (is_symbolic()) detail::throw_data_dependent(*this, "converting to bool");
+  if (is_symbolic()) throw_symbolic_read(*this, "converting to bool");
   return item() != 0;
 }
 
 double Tensor::at(std::initializer_list<int64_t> index) const {
-  if (is_symbolic()) detail::throw_data_dependent(*this, "at()");
+  if (is_symbolic()) throw_symbolic_read(*this, "at()");
   return ir::load_double(*this, element_offset(*this, index));
 }
 
 void Tensor::set(std::initializer_list<int64_t> index, double v) const {
-  if (is_symbolic()) detail::throw_data_dependent(*this, "set()");
+  if (is_symbolic()) throw_symbolic_read(*this, "set()");
   ir::store_double(*this, element_offset(*this, index), v);
 }
 

@@ -101,7 +101,7 @@ std::string error_of(F&& f, jit::ErrorKind kind) {
   try {
     f();
   } catch (const jit::Error& e) {
-    CHECK_MESSAGE(e.kind() == kind, "kind ", jit::error_kind_name(e.kind()), " for: ", e.what());
+    CHECK_MESSAGE(e.kind() == kind, "kind ", std::string(jit::error_kind_name(e.kind())), " for: ", std::string(e.what()));
     return e.what();
   }
   return "";
