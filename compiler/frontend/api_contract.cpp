@@ -1,5 +1,6 @@
-// frontend/api_contract.cpp: dot, mv, mm, matmul and outer, each one dot_general node (matmul
-// expands broadcast batch dims first; its 1-D operands are lifted to matrices and dropped again).
+// frontend/api_contract.cpp: dot, mv, mm and matmul, each one dot_general node (matmul expands
+// broadcast batch dims first; its 1-D operands are lifted to matrices and dropped again), and
+// outer, a broadcast product.
 #include <fmt/format.h>
 
 #include "frontend/dispatch.h"
@@ -39,9 +40,11 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return dot_general(a, b, {}, {}, {1}, {0});
 }
 
+// A broadcast product, as torch.outer: the dtypes promote and bools are allowed.
 Tensor outer(const Tensor& a, const Tensor& b) {
-  check("outer", a.dim() == 1 && b.dim() == 1, a, b, "two 1-D tensors");
-  return dot_general(a, b, {}, {}, {}, {});
+  if (a.dim() != 1 || b.dim() != 1)
+    throw Error(ErrorKind::Shape, fmt::format("outer: expected two 1-D tensors, got {} and {}", describe(a), describe(b)));
+  return mul(unsqueeze(a, 1), b);
 }
 
 // torch.matmul: 1-D operands become a row (left) or a column (right) and that dim is dropped

@@ -117,8 +117,8 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
 }
 
 Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
-  if (x.dim() == 0) return reshape(x, {1});
   int64_t a = normalize_dim("flatten", start_dim, x), b = normalize_dim("flatten", end_dim, x);
+  if (x.dim() == 0) return reshape(x, {1});
   if (a > b) fail(ErrorKind::InvalidArgument, fmt::format("flatten: start_dim {} comes after end_dim {} for {}", start_dim, end_dim, describe(x)));
   Shape s(x.shape().begin(), x.shape().begin() + a);
   int64_t n = 1;

@@ -199,7 +199,7 @@ void format_dim(std::string& out, const Tensor& t, int64_t d, int64_t off) {
   out += '[';
   for (int64_t i = 0; i < n; ++i) {
     if (n > 6 && i == 3) {
-      out += "..., ";
+      out += d + 1 == t.dim() ? "..., " : "...,\n" + std::string(d + 1, ' ');
       i = n - 3;
     }
     format_dim(out, t, d + 1, off + i * t.strides()[d]);

@@ -105,7 +105,12 @@ TEST_CASE("contraction: outer") {
   CHECK_VALUES(jit::outer(f32({1, 2}), f32({3, 4, 5})), DType::f32, {2, 3}, {3, 4, 5, 6, 8, 10});
   CHECK_VALUES(jit::outer(i32({-1, 2}), i32({3})), DType::i32, {2, 1}, {-3, 6});
   CHECK_VALUES(jit::outer(jit::zeros({0}), f32({1, 2})), DType::f32, {0, 2}, {});
+  // dtypes promote and bools are allowed, as torch.outer
+  CHECK_VALUES(jit::outer(i64({1, 2}), f32({0.5, 1})), DType::f32, {2, 2}, {0.5, 1, 1, 2});
+  CHECK_VALUES(jit::outer(b8({1, 0}), b8({1, 1})), DType::b8, {2, 2}, {1, 1, 0, 0});
+  CHECK_VALUES(jit::outer(f32({kInf, 0}), f32({0, 1})), DType::f32, {2, 2}, {kNan, kInf, 0, 0});
   CHECK_THROWS_AS(jit::outer(f32({1, 2}, {1, 2}), f32({1})), jit::Error);
+  CHECK_THROWS_AS(jit::outer(f32({1}), scalar(DType::f32, 1)), jit::Error);
 }
 
 TEST_CASE("contraction: matmul over every rank combination, with batch broadcasting") {

@@ -108,6 +108,8 @@ TEST_CASE("layout: squeeze, unsqueeze, flatten") {
   CHECK(jit::flatten(t, -2, -1).shape() == Shape{2, 12});
   CHECK(jit::flatten(t, 1, 1).shape() == Shape{2, 3, 4});
   CHECK(jit::flatten(scalar(DType::f32, 1)).shape() == Shape{1});
+  CHECK(jit::flatten(scalar(DType::f32, 1), -1, 0).shape() == Shape{1});
+  CHECK_THROWS_AS(jit::flatten(scalar(DType::f32, 1), 5), jit::Error);
   CHECK(jit::flatten(jit::zeros({2, 0, 3}), 1).shape() == Shape{2, 0});
   CHECK_VALUES(jit::flatten(m34().transpose(0, 1)), DType::f32, {12}, {0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});
   CHECK_THROWS_AS(jit::flatten(t, 2, 1), jit::Error);

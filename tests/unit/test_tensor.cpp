@@ -218,6 +218,11 @@ TEST_CASE("tensor: printing") {
   CHECK(f32({1.0 / 3}).to_string() == "f32[1] [0.333333]");
   CHECK(jit::zeros({0}).to_string() == "f32[0] []");
   CHECK(jit::arange(10).to_string() == "i64[10] [0, 1, 2, ..., 7, 8, 9]");
+  CHECK(jit::arange(16).reshape({8, 2}).to_string() ==
+        "i64[8,2] [[0, 1],\n [2, 3],\n [4, 5],\n ...,\n [10, 11],\n [12, 13],\n [14, 15]]");
+  CHECK(jit::arange(8).reshape({2, 2, 2}).to_string() ==
+        "i64[2,2,2] [[[0, 1],\n  [2, 3]],\n [[4, 5],\n  [6, 7]]]");
+  CHECK(jit::zeros({2, 0}).to_string() == "f32[2,0] [[],\n []]");
   CHECK(Tensor().to_string() == "Tensor(undefined)");
   std::ostringstream os;
   os << i32({4, 5});
