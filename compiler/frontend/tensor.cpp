@@ -225,10 +225,13 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_
 
 Tensor empty(const Shape& shape, DType dtype) { return detail::allocate(shape, dtype); }
 
+// A float value converts as a cast does (saturating, NaN to 0, nonzero to true); an integer
+// one exactly.
 Tensor full(const Shape& shape, Scalar value, DType dtype) {
   Tensor t = detail::allocate(shape, dtype);
+  bool fl = is_float(dtype) || value.kind() == Scalar::Kind::Float;
   for (int64_t i = 0, n = t.numel(); i < n; ++i)
-    is_float(dtype) ? ir::store_double(t, i, value.to_double()) : ir::store_int(t, i, value.to_int());
+    fl ? ir::store_double(t, i, value.to_double()) : ir::store_int(t, i, value.to_int());
   return t;
 }
 Tensor zeros(const Shape& shape, DType dtype) { return full(shape, 0, dtype); }

@@ -63,6 +63,11 @@ TEST_CASE("tensor: zeros, ones, full, empty in every dtype") {
   CHECK_VALUES(jit::full({2}, 7, DType::i64), DType::i64, {2}, {7, 7});
   CHECK_VALUES(jit::full({2}, 2.7, DType::i32), DType::i32, {2}, {2, 2});  // truncates, as torch
   CHECK_VALUES(jit::full({1}, 3, DType::b8), DType::b8, {1}, {1});
+  CHECK_VALUES(jit::full({1}, 0.5, DType::b8), DType::b8, {1}, {1});  // nonzero is true, as torch
+  CHECK_VALUES(jit::full({2}, -2.7, DType::i64), DType::i64, {2}, {-2, -2});
+  CHECK_VALUES(jit::full({1}, 1e20, DType::i32), DType::i32, {1}, {2147483647});  // saturates, as a cast
+  CHECK_VALUES(jit::full({1}, INT64_MAX, DType::i64), DType::i64, {1}, {double(INT64_MAX)});
+  CHECK(jit::full({1}, INT64_MAX - 1, DType::i64).data<int64_t>()[0] == INT64_MAX - 1);  // exact
   CHECK_VALUES(jit::full({}, -1.5, DType::f64), DType::f64, {}, {-1.5});
   CHECK_VALUES(jit::zeros_like(i32({1, 2, 3})), DType::i32, {3}, {0, 0, 0});
   CHECK_VALUES(jit::ones_like(f64({1, 2}, {1, 2})), DType::f64, {1, 2}, {1, 1});
