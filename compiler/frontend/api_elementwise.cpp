@@ -143,6 +143,11 @@ Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi
   if (hi) return minimum(x, *hi);
   throw Error(ErrorKind::InvalidArgument, "clamp: at least one of lo and hi must be given");
 }
-Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi) { return clamp_impl(x, lo, hi); }
+Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi) {
+  if (lo.defined() && hi.defined()) return clamp_impl(x, lo, hi);
+  if (lo.defined()) return maximum(x, lo);
+  if (hi.defined()) return minimum(x, hi);
+  throw Error(ErrorKind::InvalidArgument, "clamp: at least one of lo and hi must be given");
+}
 
 }  // namespace jit

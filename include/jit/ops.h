@@ -69,7 +69,7 @@ Tensor where(const Tensor& cond, const Tensor& a, Scalar b);
 Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
 Tensor where(const Tensor& cond, Scalar a, Scalar b);
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi);
-Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi);
+Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi);  // an undefined bound: none
 
 Tensor operator-(const Tensor& x);
 #define JIT_OPERATOR(op, fn)                                                   \

@@ -340,5 +340,9 @@ TEST_CASE("elementwise: clamp") {
   Tensor m = f64({1, 5, 9, 1, 5, 9}, {2, 3});
   CHECK_VALUES(jit::clamp(m, f64({2, 2, 2}), f64({4, 8}, {2, 1})), DType::f64, {2, 3}, {2, 4, 4, 2, 5, 8});
   CHECK_VALUES(jit::clamp(m, scalar(DType::f64, 3), scalar(DType::f64, 6)), DType::f64, {2, 3}, {3, 5, 6, 3, 5, 6});
+  CHECK_VALUES(jit::clamp(m, f64({4}), Tensor()), DType::f64, {2, 3}, {4, 5, 9, 4, 5, 9});
+  CHECK_VALUES(jit::clamp(m, Tensor(), f32({4, 8}, {2, 1})), DType::f64, {2, 3}, {1, 4, 4, 1, 5, 8});
+  CHECK_VALUES(jit::clamp(i32({1, 5}), f32({2.5}), f32({4})), DType::f32, {2}, {2.5, 4});
   CHECK_THROWS_AS(jit::clamp(x, std::nullopt, std::nullopt), jit::Error);
+  CHECK_THROWS_AS(jit::clamp(x, Tensor(), Tensor()), jit::Error);
 }
