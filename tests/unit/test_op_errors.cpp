@@ -143,6 +143,10 @@ TEST_CASE("op errors: reshape, expand, matmul and friends") {
   check_names(m, {"narrow", "f32[3]", "size 3"});
   m = error_of([] { f32({1, 2}).item(); }, ErrorKind::InvalidArgument);
   check_names(m, {"item()", "f32[2]"});
+  m = error_of([] { jit::add(Tensor(), jit::zeros({2})); }, ErrorKind::InvalidArgument);
+  check_names(m, {"undefined"});
+  m = error_of([] { jit::exp(Tensor()); }, ErrorKind::InvalidArgument);
+  check_names(m, {"undefined"});
 }
 
 TEST_CASE("op errors: reading a traced value is data-dependent control flow") {
