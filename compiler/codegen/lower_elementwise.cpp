@@ -96,8 +96,9 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::Gelu:
       return emit_math_op(e, n.attrs.get_int("approximate") ? Math::GeluTanh : Math::GeluErf, x);
     case OpId::Relu:
-      // x < 0 ? 0 : x, so NaN stays NaN.
-      return fl ? B.CreateSelect(B.CreateFCmpOLT(x[0], c(0)), c(0), x[0])
+      // x > 0 ? x : +0, and NaN stays NaN (as the reference kernel).
+      return fl ? B.CreateSelect(B.CreateFCmpUNO(x[0], x[0]), x[0],
+                                 B.CreateSelect(B.CreateFCmpOGT(x[0], c(0)), x[0], c(0)))
                 : B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, x[0], c(0));
     case OpId::Floor: return fl ? un(llvm::Intrinsic::floor) : x[0];
     case OpId::Ceil: return fl ? un(llvm::Intrinsic::ceil) : x[0];

@@ -31,10 +31,20 @@ class Scalar {
   Scalar(int v) : kind_(Kind::Int), i_(v) {}
   Scalar(long v) : kind_(Kind::Int), i_(v) {}
   Scalar(long long v) : kind_(Kind::Int), i_(static_cast<int64_t>(v)) {}
+  Scalar(unsigned v) : kind_(Kind::Int), i_(v) {}
+  Scalar(unsigned long v) : kind_(Kind::Int), i_(static_cast<int64_t>(v)) {}
+  Scalar(unsigned long long v) : kind_(Kind::Int), i_(static_cast<int64_t>(v)) {}
   Scalar(bool v) : kind_(Kind::Bool), i_(v) {}
   Kind kind() const { return kind_; }
   double to_double() const { return kind_ == Kind::Float ? f_ : static_cast<double>(i_); }
-  int64_t to_int() const { return kind_ == Kind::Float ? static_cast<int64_t>(f_) : i_; }
+  // A float value truncates toward zero and saturates (NaN gives 0), as a cast does.
+  int64_t to_int() const {
+    if (kind_ != Kind::Float) return i_;
+    if (!(f_ == f_)) return 0;
+    if (f_ >= 9.2233720368547758e18) return INT64_MAX;
+    if (f_ <= -9.2233720368547758e18) return INT64_MIN;
+    return static_cast<int64_t>(f_);
+  }
 
  private:
   Kind kind_;
