@@ -1,0 +1,93 @@
+// codegen/vecmath.cpp: emit_math's dispatch and the IR building blocks of vecmath_impl.h.
+#include "codegen/vecmath.h"
+
+#include <cassert>
+
+#include "codegen/vecmath_impl.h"
+
+namespace jit::cg {
+namespace vm {
+
+Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t) : b(b), t(t), f32(t->getScalarType()->isFloatTy()) {
+  llvm::Type* ie = llvm::Type::getIntNTy(b.getContext(), f32 ? 32 : 64);
+  if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
+    it = llvm::FixedVectorType::get(ie, vt->getNumElements());
+  else
+    it = ie;
+}
+
+Vm Vm::with_elem(llvm::Type* scalar) const {
+  if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
+    return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()));
+  return Vm(b, scalar);
+}
+
+Value* Vm::fma(Value* x, Value* y, Value* z) const {
+  return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {x, y, z});
+}
+
+Value* Vm::clamp(Value* x, double lo, double hi) const {
+  x = sel(gt(x, c(lo)), x, c(lo));  // NaN fails the ordered compare: lo
+  return sel(lt(x, c(hi)), x, c(hi));
+}
+
+Value* Vm::pow2i(Value* n) const {
+  return from_bits(b.CreateShl(b.CreateAdd(n, ci(bias())), ci(mant_bits())));
+}
+
+Value* Vm::poly(Value* x, const double* cs, int n) const {
+  Value* r = c(cs[n - 1]);
+  for (int i = n - 2; i >= 0; --i) r = fma(r, x, c(cs[i]));
+  return r;
+}
+
+Value* Vm::poly(Value* x, std::initializer_list<double> cs) const {
+  return poly(x, cs.begin(), int(cs.size()));
+}
+
+Pair two_sum(const Vm& m, Value* a, Value* b) {
+  Value* s = m.add(a, b);
+  Value* bb = m.sub(s, a);
+  Value* e = m.add(m.sub(a, m.sub(s, bb)), m.sub(b, bb));
+  return {s, e};
+}
+
+Pair fast_two_sum(const Vm& m, Value* a, Value* b) {
+  Value* s = m.add(a, b);
+  return {s, m.sub(b, m.sub(s, a))};
+}
+
+Pair two_prod(const Vm& m, Value* a, Value* b) {
+  Value* p = m.mul(a, b);
+  return {p, m.fma(a, b, m.neg(p))};
+}
+
+}  // namespace vm
+
+llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args) {
+  assert(!args.empty() && "emit_math: no argument");
+  llvm::Type* t = args[0]->getType();
+  assert(t->getScalarType()->isFloatTy() || t->getScalarType()->isDoubleTy());
+  assert(args.size() == (fn == MathFn::Pow ? 2u : 1u) && "emit_math: wrong argument count");
+  assert((args.size() == 1 || args[1]->getType() == t) && "emit_math: argument types differ");
+  vm::Vm m(b, t);
+  llvm::Value* x = args[0];
+  switch (fn) {
+    case MathFn::Exp: return vm::emit_exp(m, x);
+    case MathFn::Log: return vm::emit_log(m, x);
+    case MathFn::Log1p: return vm::emit_log1p(m, x);
+    case MathFn::Expm1: return vm::emit_expm1(m, x);
+    case MathFn::Tanh: return vm::emit_tanh(m, x);
+    case MathFn::Sigmoid: return vm::emit_sigmoid(m, x);
+    case MathFn::Erf: return vm::emit_erf(m, x);
+    case MathFn::GeluErf: return vm::emit_gelu_erf(m, x);
+    case MathFn::GeluTanh: return vm::emit_gelu_tanh(m, x);
+    case MathFn::Sin: return vm::emit_trig(m, vm::Trig::Sin, x);
+    case MathFn::Cos: return vm::emit_trig(m, vm::Trig::Cos, x);
+    case MathFn::Tan: return vm::emit_trig(m, vm::Trig::Tan, x);
+    case MathFn::Pow: return vm::emit_pow(m, x, args[1]);
+  }
+  return nullptr;
+}
+
+}  // namespace jit::cg
