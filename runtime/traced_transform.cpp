@@ -9,6 +9,7 @@
 
 #include "frontend/dispatch.h"
 #include "frontend/views.h"
+#include "runtime/diagnostics.h"
 #include "runtime/pipeline.h"
 #include "trace/trace.h"
 
@@ -248,6 +249,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
       slot = it->second;
       if (slot->ready) {
         hits_.fetch_add(1, std::memory_order_relaxed);
+        if (diagnostics_wanted()) report_cache_hit(context_, signature_of(slot->entry->compiled));
         return slot->entry.get();
       }
     } else {
@@ -258,6 +260,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
   std::lock_guard<std::mutex> build(slot->mu);
   if (slot->ready) {
     hits_.fetch_add(1, std::memory_order_relaxed);
+    if (diagnostics_wanted()) report_cache_hit(context_, signature_of(slot->entry->compiled));
     return slot->entry.get();
   }
   try {
@@ -278,7 +281,9 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     for (const Tensor& x : t.captures) po.contiguous.push_back(x.is_contiguous());
     for (size_t i = 0; i < p.f.outputs.size(); ++i)
       po.contiguous.push_back(outputs.empty() || outputs[i].is_contiguous());
+    po.keep_text = stage_text_wanted();
     Compiled c = compile(p.f, p.spec, po);
+    if (diagnostics_wanted()) report_compile(context_, signature_of(c.batched), c.stages);
     e->key = std::move(key);
     e->static_batch = per_batch ? r.batch : -1;
     e->in_dims = r.in_dims;
