@@ -70,6 +70,10 @@ llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::V
   assert(t->getScalarType()->isFloatTy() || t->getScalarType()->isDoubleTy());
   assert(args.size() == (fn == MathFn::Pow ? 2u : 1u) && "emit_math: wrong argument count");
   assert((args.size() == 1 || args[1]->getType() == t) && "emit_math: argument types differ");
+  assert(!b.getIsFPConstrained() && "emit_math: constrained FP is not supported");
+  // The caller's fast-math flags (reassoc would undo TwoSum) do not apply inside.
+  llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+  b.clearFastMathFlags();
   vm::Vm m(b, t);
   llvm::Value* x = args[0];
   switch (fn) {

@@ -61,28 +61,32 @@ struct Reduced {
   Value* rr;  // low part of r (f64 only)
 };
 
-// Sums exact pieces of x 2/pi mod 4: n and f with x 2/pi = n + f mod 4, then r = f pi/2.
-Reduced sum_pieces(const Vm& d, const std::vector<Value*>& pieces) {
+// Sums exact pieces of x 2/pi mod 4: n and f with x 2/pi = n + f mod 4, then r = f pi/2. The
+// first `big` pieces may exceed 4; the rest are below 1. `dd`: r as a double-double.
+Reduced sum_pieces(const Vm& d, const std::vector<Value*>& pieces, size_t big, bool dd) {
   Value* hi = mod4(d, pieces[0]);
   Value* lo = d.c(0);
   for (size_t i = 1; i < pieces.size(); ++i) {
-    Pair s = two_sum(d, hi, mod4(d, pieces[i]));
-    hi = mod4(d, s.hi);
+    Pair s = two_sum(d, hi, i < big ? mod4(d, pieces[i]) : pieces[i]);
+    hi = i < big ? mod4(d, s.hi) : s.hi;
     lo = d.add(lo, s.lo);
   }
   Value* n = d.rint(hi);
   Pair f = fast_two_sum(d, d.sub(hi, n), lo);
+  if (!dd) return {n, d.mul(f.hi, d.c(kPio2[0])), nullptr};
   Pair r = two_prod(d, f.hi, d.c(kPio2[0]));
   Value* rlo = d.fma(f.hi, d.c(kPio2[1]), d.fma(f.lo, d.c(kPio2[0]), r.lo));
   Pair rn = fast_two_sum(d, r.hi, rlo);
   return {n, rn.hi, rn.lo};
 }
 
-// Cody-Waite with FMA, for |x| below the Payne-Hanek bound (d is f64).
-Reduced reduce_small(const Vm& d, Value* x) {
+// Cody-Waite with FMA, for |x| below the Payne-Hanek bound (d is f64). `dd`: r as a
+// double-double; else r is a double within 2^-52 relative (enough for f32).
+Reduced reduce_small(const Vm& d, Value* x, bool dd) {
   Value* n = d.rint(d.mul(x, d.c(M_2_PI)));
   Value* nn = d.neg(n);
   Value* r1 = d.fma(nn, d.c(kPio2[0]), x);  // exact
+  if (!dd) return {n, d.fma(nn, d.c(kPio2[2]), d.fma(nn, d.c(kPio2[1]), r1)), nullptr};
   Pair w = two_prod(d, n, d.c(kPio2[1]));
   Pair s = two_sum(d, r1, d.neg(w.hi));
   Value* lo = d.fma(nn, d.c(kPio2[2]), d.sub(s.lo, w.lo));
@@ -109,7 +113,8 @@ Reduced reduce_big_f32(const Vm& d, Value* x) {
     Value* k = d.sel(j3, chunk(3 + i), d.sel(j2, chunk(2 + i), d.sel(j1, chunk(1 + i), chunk(i))));
     pieces.push_back(d.mul(x, k));  // 24 x 29 bits: exact
   }
-  return sum_pieces(d, pieces);
+  // x times the piece below 2^-(29 j0 + 58) is below 2^(e + 24 - 29 j0 - 58) < 1.
+  return sum_pieces(d, pieces, 2, false);
 }
 
 // The table for f64 Payne-Hanek: entry b holds 2^(8b) 2/pi mod 4 as three 53-bit doubles.
@@ -147,7 +152,7 @@ Reduced reduce_big_f64(const Vm& d, Value* x) {
   Value* y2 = table_load(d, g, B.CreateAdd(base, d.ci(2)));
   Pair p0 = two_prod(d, xs, y0);
   Pair p1 = two_prod(d, xs, y1);
-  return sum_pieces(d, {p0.hi, p0.lo, p1.hi, p1.lo, d.mul(xs, y2)});
+  return sum_pieces(d, {p0.hi, p0.lo, p1.hi, p1.lo, d.mul(xs, y2)}, 4, true);
 }
 
 }  // namespace
@@ -160,17 +165,17 @@ Value* emit_trig(const Vm& m, Trig fn, Value* x) {
   if (m.f32) {
     Vm d = m.with_elem(B.getDoubleTy());
     Value* xd = B.CreateFPExt(xs, d.t);
-    Reduced a = reduce_small(d, xd);
+    Reduced a = reduce_small(d, xd, false);
     Reduced b = reduce_big_f32(d, xd);
     Value* big = d.ge(d.abs(xd), d.c(0x1p28));
     Value* n = d.sel(big, b.n, a.n);
-    Value* r = B.CreateFPTrunc(d.sel(big, d.add(b.r, b.rr), d.add(a.r, a.rr)), m.t);
+    Value* r = B.CreateFPTrunc(d.sel(big, b.r, a.r), m.t);
     q = B.CreateTrunc(d.to_int(n), m.it);
     Value* z = m.mul(r, r);
     s = m.fma(m.mul(r, z), m.poly(z, kSinf, 3), r);
     c = m.fma(z, m.fma(z, m.poly(z, kCosf, 3), m.c(-0.5)), m.c(1));
   } else {
-    Reduced a = reduce_small(m, xs);
+    Reduced a = reduce_small(m, xs, true);
     Reduced b = reduce_big_f64(m, xs);
     Value* big = m.ge(m.abs(xs), m.c(0x1p30));
     Value* n = m.sel(big, b.n, a.n);
