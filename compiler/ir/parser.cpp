@@ -203,7 +203,7 @@ class Parser {
     if (accept_word("nan")) {
       n.is_float = true;
       n.d = std::copysign(std::numeric_limits<double>::quiet_NaN(), neg ? -1.0 : 1.0);
-      if (!neg && pos_ < s_.size() && s_[pos_] == '(') n.d = nan_payload();
+      if (!neg && pos_ < s_.size() && s_[pos_] == '(') n.d = nan_payload(b);
       return n;
     }
     auto digits = [&] {
@@ -237,11 +237,10 @@ class Parser {
                           n.is_float ? "a double" : "a 64-bit integer"));
     return n;
   }
-  // "(0x7ff8000000000001)" after nan: a NaN's exact bits.
-  double nan_payload() {
-    size_t b = pos_;
+  // "(0x7ff8000000000001)" after nan: a NaN's exact bits. `b` is where the number starts.
+  double nan_payload(size_t b) {
     ++pos_;
-    if (!s_.substr(pos_).starts_with("0x")) fail(pos_, "expected 0x and a NaN's bits after 'nan('");
+    if (!s_.substr(pos_).starts_with("0x")) fail(b, "expected nan(0xBITS) with up to 16 hex digits");
     pos_ += 2;
     size_t h = pos_;
     while (pos_ < s_.size() && pos_ - h < 17 && std::isxdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
@@ -353,7 +352,7 @@ class Parser {
         AttrValue v = attr_value();
         if (!attr_has_kind(v, spec->kind))
           fail(value_at, fmt::format("attribute '{}' of op '{}' must be {} {}, got {}", name, op.name,
-                                     spec->kind == AttrKind::Int ? "an" : "a", attr_kind_name(spec->kind),
+                                     attr_kind_name(spec->kind)[0] == 'i' ? "an" : "a", attr_kind_name(spec->kind),
                                      value_kind(v)));
         a.set(name, std::move(v));
       } while (accept(','));

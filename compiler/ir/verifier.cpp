@@ -20,7 +20,10 @@ void verify(const Function& f) {
   for (size_t i = 0; i < f.nodes.size(); ++i) {
     const Node& n = f.nodes[i];
     ValueId self = f.value_of_node(i);
+    if (static_cast<size_t>(n.op) >= static_cast<size_t>(kNumOps))
+      fail(fmt::format("%{}", self), fmt::format("op id {} is not in the op table", static_cast<int>(n.op)));
     std::string where = fmt::format("%{} = {}", self, op_info(n.op).name);
+    if (!n.regions.empty()) fail(where, "has a nested region, which no op takes yet");
     std::vector<Type> types;
     for (ValueId v : n.operands) {
       if (v < 0 || v >= self) fail(where, fmt::format("operand %{} is not defined before use", v));
