@@ -51,21 +51,25 @@ Value* erf_c0(const Vm& m) { return m.c(m.f32 ? kErfC0F : kErfC0); }
 
 // erfc(a) 2^scale for 0.3 <= a (clamped by the caller), a^2 = a2.hi + a2.lo exactly. The scale
 // keeps the exponential normal where the final result is not: it is removed by one rounding.
-// f32_fit selects the f32 fit of Q (also used in f64 arithmetic for f32 gelu).
-Value* erfc_big(const Vm& m, Value* a, Pair a2, int scale, bool f32_fit) {
+// f32_fit selects the f32 fit of Q (also used in f64 arithmetic for f32 gelu). a/2 = v k:
+// gelu passes |x| and 1/(2 sqrt 2), saving the rounding of a.
+Value* erfc_big(const Vm& m, Value* v, double k, Pair a2, int scale, bool f32_fit) {
   auto& B = m.b;
   Value* t;
   if (m.f32) {
     Vm d = m.with_elem(B.getDoubleTy());
-    Value* ad = B.CreateFPExt(a, d.t);
-    t = B.CreateFPTrunc(d.div(d.c(1), d.fma(ad, d.c(0.5), d.c(1))), m.t);
+    Value* vd = B.CreateFPExt(v, d.t);
+    t = B.CreateFPTrunc(d.div(d.c(1), d.fma(vd, d.c(k), d.c(1))), m.t);
   } else {
-    t = m.div(m.c(1), m.fma(a, m.c(0.5), m.c(1)));
+    t = m.div(m.c(1), m.fma(v, m.c(k), m.c(1)));
   }
   Value* u = m.sub(t, m.c(f32_fit ? kErfcTmF : kErfcTm));
-  Value* q = f32_fit ? m.poly(u, kErfcF, 10) : m.poly(u, kErfc, 25);
-  Pair e = two_sum(m, m.neg(a2.hi), q);
-  return m.mul(t, exp_core(m, e.hi, m.sub(e.lo, a2.lo), scale));
+  // Q(u) = c0 + u P(u) with the last addition exact: its rounding would be a relative error of
+  // erfc.
+  const double* c = f32_fit ? kErfcF : kErfc;
+  Pair q = fast_two_sum(m, m.c(c[0]), m.mul(u, m.poly(u, c + 1, f32_fit ? 9 : 24)));
+  Pair e = two_sum(m, m.neg(a2.hi), q.hi);
+  return m.mul(t, exp_core(m, e.hi, m.add(e.lo, m.sub(q.lo, a2.lo)), scale));
 }
 
 }  // namespace
@@ -74,7 +78,7 @@ Value* emit_erf(const Vm& m, Value* x) {
   // Beyond 11 (f32) / 28 (f64) erfc is 0 in the type: clamp so that a^2 stays finite.
   Value* a = m.abs(x);
   Value* ac = m.sel(m.lt(a, m.c(m.f32 ? 11.0 : 28.0)), a, m.c(m.f32 ? 11.0 : 28.0));
-  Value* big = m.sub(m.c(1), erfc_big(m, ac, two_prod(m, ac, ac), 0, m.f32));
+  Value* big = m.sub(m.c(1), erfc_big(m, ac, 0.5, two_prod(m, ac, ac), 0, m.f32));
   Value* small = m.fma(a, erf_c0(m), m.mul(a, erf_small_tail(m, a)));
   Value* r = m.copysign(m.sel(m.lt(a, m.c(0.75)), small, big), x);  // odd: keeps -0
   return m.sel(m.isnan(x), x, r);
@@ -94,12 +98,13 @@ Value* emit_gelu_erf(const Vm& m, Value* x) {
     Vm d = m.with_elem(B.getDoubleTy());
     Value* xd = B.CreateFPExt(xc, d.t);
     Value* a2 = d.mul(d.mul(xd, xd), d.c(0.5));  // exact: 24-bit x
-    Value* e = erfc_big(d, d.abs(d.mul(xd, d.c(M_SQRT1_2))), {a2, d.c(0)}, 0, true);
+    Value* e = erfc_big(d, d.abs(xd), 0.5 * M_SQRT1_2, {a2, d.c(0)}, 0, true);
     erfc = B.CreateFPTrunc(e, m.t);
     neg = B.CreateFPTrunc(d.mul(d.mul(d.c(0.5), xd), e), m.t);
   } else {
     Pair x2 = two_prod(m, xc, xc);
-    Value* e = erfc_big(m, m.abs(z), {m.mul(x2.hi, m.c(0.5)), m.mul(x2.lo, m.c(0.5))}, 64, false);
+    Value* e = erfc_big(m, m.abs(xc), 0.5 * M_SQRT1_2, {m.mul(x2.hi, m.c(0.5)), m.mul(x2.lo, m.c(0.5))},
+                        64, false);
     erfc = m.mul(e, m.c(0x1p-64));
     neg = m.mul(m.mul(m.mul(m.c(0.5), xc), e), m.c(0x1p-64));
   }
