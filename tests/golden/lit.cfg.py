@@ -1,0 +1,31 @@
+# tests/golden/lit.cfg.py: golden IR tests. Each .jir or .test file here holds RUN lines that
+# drive vmapjit-dump (or the seeds' tracing program) and FileCheck the lines that matter.
+# The ctest test `golden` (tests/CMakeLists.txt) passes the tools' paths as lit parameters.
+import os
+
+import lit.formats
+
+config.name = "vmapjit-golden"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".jir", ".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = lit_config.params.get("exec_root", os.path.join(config.test_source_root, "..", "..", "build", "golden"))
+
+
+def tool(param, default):
+    path = lit_config.params.get(param, default)
+    if not os.path.exists(path):
+        lit_config.fatal(f"{param}: {path} does not exist (pass --param {param}=PATH)")
+    return path
+
+
+llvm_bin = "/usr/lib/llvm-19/bin"
+config.substitutions.append(("%dump", tool("dump", "vmapjit-dump")))
+config.substitutions.append(("%trace_seeds", tool("trace_seeds", "trace_seeds")))
+config.substitutions.append(("%expect_exit", "python3 " + os.path.join(config.test_source_root, "Inputs", "expect_exit.py")))
+config.substitutions.append(("FileCheck", tool("filecheck", os.path.join(llvm_bin, "FileCheck"))))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+# Tests see no diagnostics variables but the ones they set.
+for var in ("VMAPJIT_DUMP", "VMAPJIT_LOG"):
+    config.environment.pop(var, None)
