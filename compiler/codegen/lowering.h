@@ -3,6 +3,7 @@
 #pragma once
 
 #include "codegen/emitter.h"
+#include "codegen/vecmath.h"
 #include "ir/ir.h"
 
 namespace jit::cg {
@@ -16,9 +17,6 @@ void register_layout_lowering(ir::OpRegistry& r);
 // trailing dims line up; size-1 dims read index 0).
 Index broadcast_index(const ir::Type& in, const ir::Type& out, const Index& at);
 
-// Elementwise math of floats: exp, log, ... on <W x float|double> (see vecmath).
-enum class Math { Exp, Log, Log1p, Expm1, Tanh, Sigmoid, Erf, GeluErf, GeluTanh, Sin, Cos, Tan, Pow };
-llvm::Value* emit_math_op(Emitter& e, Math fn, llvm::ArrayRef<llvm::Value*> args);
 
 // Arithmetic that every family uses: NaN-propagating max / min of floats, signed for integers,
 // or / and for bools.
