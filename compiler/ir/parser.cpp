@@ -292,12 +292,10 @@ class Parser {
       t.shape.push_back(d);
     } while (accept(','));
     expect(']');
-    if (!t.has_dyn()) {
-      int64_t n = 1;
-      for (int64_t d : t.shape)
-        if (__builtin_mul_overflow(n, d, &n))
-          fail(start, fmt::format("type {} has more elements than fit in int64", to_string(t)));
-    }
+    int64_t n = 1;  // the static dims' product must fit, whatever the batch size
+    for (int64_t d : t.shape)
+      if (d != kDyn && __builtin_mul_overflow(n, d, &n))
+        fail(start, fmt::format("type {} has more elements than fit in int64", to_string(t)));
     return t;
   }
 

@@ -258,6 +258,8 @@ TEST_CASE("text: malformed input names the file, line and column") {
   check_error("func @f(%x: f32[1099511627777]) -> () {\n  return\n}\n", "1:17", "is too large");
   check_error("func @f(%x: f32[1048576,1048576,1048576,1048576]) -> () {\n  return\n}\n", "1:13",
               "more elements than fit in int64");
+  check_error("func @f(%x: f32[?,1048576,1048576,1048576,1048576]) -> () {\n  return\n}\n", "1:13",
+              "more elements than fit in int64");
   check_error("func @f(%x: f32) -> () {\n  return\n}\n", "1:16", "expected '[' and the dims of a type");
   {
     std::string rank65 = "func @f(%x: f32[";
