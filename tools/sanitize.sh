@@ -10,7 +10,7 @@ cmake -S . -B build-asan "${common[@]}" -DVMAPJIT_SANITIZE=address,undefined >/d
 cmake --build build-asan --target vmapjit_tests
 # LLVM's JIT and the stdlib leak nothing we own at exit that matters; leaks are checked for
 # our objects by the ASan build of the fuzz target (tools/fuzz-parser.sh).
-ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   VMAPJIT_FUZZ_PROGRAMS=60 build-asan/tests/vmapjit_tests
 
 cmake -S . -B build-tsan "${common[@]}" -DVMAPJIT_SANITIZE=thread >/dev/null

@@ -18,12 +18,11 @@ Type infer_reshape(const OpInfo& op, std::span<const Type> in, const Attrs& attr
   const Shape& s = attrs.get_ints("shape");
   int64_t dyn_in = 0, dyn_out = 0, n_in = 1, n_out = 1;
   for (int64_t d : in[0].shape) d == kDyn ? ++dyn_in : (n_in *= d, 0);
-  for (int64_t d : s) {
+  for (int64_t d : s)
     if (d < 0 && d != kDyn)
       op_fail(op, ErrorKind::Shape, fmt::format("bad target shape {}", shape_string(s)));
-    d == kDyn ? ++dyn_out : (n_out = n_out * d, 0);
-  }
-  checked_numel(resolve(s, 1));
+  checked_numel(resolve(s, 1));  // throws when the elements do not fit in int64
+  for (int64_t d : s) d == kDyn ? ++dyn_out : (n_out *= d, 0);
   if (dyn_in != dyn_out || dyn_in > 1 || n_in != n_out)
     op_fail(op, ErrorKind::Shape, fmt::format("cannot reshape {} to {}", to_string(in[0]), shape_string(s)));
   return {in[0].dtype, s};
@@ -71,7 +70,7 @@ Type infer_slice(const OpInfo& op, std::span<const Type> in, const Attrs& a) {
             fmt::format("bad slice start={} stop={} step={} of dim {} (size {}) of {}", start, stop,
                         step, dim, size, to_string(t)));
   Shape s = t.shape;
-  s[dim] = (stop - start + step - 1) / step;
+  s[dim] = stop > start ? (stop - start - 1) / step + 1 : 0;  // no overflow for a huge step
   return {t.dtype, s};
 }
 
@@ -83,7 +82,9 @@ Type infer_pad(const OpInfo& op, std::span<const Type> in, const Attrs& a) {
   int64_t start = a.get_int("start"), step = a.get_int("step"), size = a.get_int("size");
   int64_t n = t.shape[dim];
   if (n == kDyn) op_fail(op, ErrorKind::Shape, fmt::format("cannot pad the batch dim of {}", to_string(t)));
-  if (step < 1 || start < 0 || size < 0 || (n > 0 && start + (n - 1) * step >= size) || (n == 0 && start > size))
+  int64_t last = 0;  // start + (n - 1) * step, checked
+  bool overflow = n > 0 && (__builtin_mul_overflow(n - 1, step, &last) || __builtin_add_overflow(last, start, &last));
+  if (step < 1 || start < 0 || size < 0 || overflow || (n > 0 && last >= size) || (n == 0 && start > size))
     op_fail(op, ErrorKind::InvalidArgument,
             fmt::format("pad start={} step={} size={} does not hold dim {} (size {}) of {}", start,
                         step, size, dim, n, to_string(t)));

@@ -374,3 +374,21 @@ TEST_CASE("text: mutated text gives a parse error or a valid function, never a c
   CHECK(parsed > 0);
   CHECK(errors > 0);
 }
+
+TEST_CASE("text: attributes whose arithmetic would overflow are rejected, not mis-typed") {
+  // A pad whose last element lands beyond int64, a slice with a huge step, a reshape to a shape
+  // with more elements than int64 holds: each is an error, never a wrong type or a bad write.
+  const char* pad = "func @f(%0: f32[4]) -> (f32[1000]) {\n"
+                    "  %1 = pad(%0) {dim=0, size=1000, start=1, step=6148914691236517206} : f32[1000]\n"
+                    "  return %1\n}\n";
+  CHECK_THROWS_AS(parse_function(pad), Error);
+  const char* slice = "func @f(%0: f32[4]) -> (f32[1]) {\n"
+                      "  %1 = slice(%0) {dim=0, start=1, step=9223372036854775807, stop=4} : f32[1]\n"
+                      "  return %1\n}\n";
+  Function f = parse_function(slice);  // one element: index 1
+  CHECK(f.type(f.outputs[0]).shape == Shape{1});
+  const char* reshape = "func @f(%0: f32[4]) -> (f32[4]) {\n"
+                        "  %1 = reshape(%0) {shape=[4294967296,4294967296,4]} : f32[4]\n"
+                        "  return %1\n}\n";
+  CHECK_THROWS_AS(parse_function(reshape), Error);
+}
