@@ -3,10 +3,10 @@
 // emit_math builds straight-line, branch-free IR (selects, bitcasts, llvm.fma, llvm.roundeven,
 // ...) on float or double, scalar or <N x T>, and returns a value of the argument type. It never
 // calls libm and never sets the nnan/ninf fast-math flags: NaN, ±Inf, -0 and denormals behave as
-// in libm. The code may add private constant globals to the insertion block's module (the f64
-// sin/cos/tan table of 2/pi bits). docs/vecmath.md has the methods and how the bounds below
-// were measured (max ULP error against f64 libm for f32, against long double libm for f64; f32
-// over all 2^32 inputs, f64 over the sweeps in tests/unit/test_vecmath.cpp).
+// in libm. The code may add a private constant global to the insertion block's module (the f64
+// sin/cos/tan table of 2/pi bits). The builder's fast-math flags are ignored. docs/vecmath.md
+// has the methods and how the max ULP errors below were measured: against f64 libm for f32, over
+// all 2^32 inputs (pow: sampled); against long double libm for f64, over sampled sweeps.
 #pragma once
 
 #include <llvm/ADT/ArrayRef.h>
@@ -15,22 +15,29 @@
 namespace jit::cg {
 
 enum class MathFn {
-  Exp,       // 2^n * p(r), r = x - n ln2 (Cody-Waite, FMA), two-step scaling for denormals. f32 1, f64 1
-  Log,       // x = 2^k m, m in [sqrt .5, sqrt 2); log1p(f) by s = f/(2+f) and a minimax in s^2.
-             // f32 1, f64 1
-  Log1p,     // log(u), u = 1 + x, plus the rounding error of u divided by u. f32 2, f64 2
-  Expm1,     // 2^n (expm1(r) + 1) - 1 with one FMA, n = round(x / ln2). f32 1, f64 2
-  Tanh,      // e/(e+2) below 0.55, 1 - 2/(e+2) above, e = expm1(2|x|). f32 3, f64 3
-  Sigmoid,   // 1/(1+e) for x >= 0, e/(1+e) below, e = exp(-|x|). f32 2, f64 2
-  Erf,       // x P(x^2) below 0.75; 1 - t exp(-x^2 + Q(t)), t = 1/(1+|x|/2), above. f32 2, f64 3
-  GeluErf,   // 0.5 x (1 + erf(x/sqrt 2)), with erfc for the cancelling side. f32 3, f64 4
-  GeluTanh,  // x sigmoid(2u), u = sqrt(2/pi)(x + 0.044715 x^3) in extended precision. f32 3, f64 4
-  Sin,       // n = round(x 2/pi), r = x - n pi/2 in f64 (three-part pi/2 below 2^28 (f32) / 2^22
-             // (f64), Payne-Hanek above); sin/cos minimax on [-pi/4, pi/4]. f32 1, f64 1
-  Cos,       // as Sin. f32 1, f64 1
-  Tan,       // sin(r)/cos(r) with the same reduction. f32 2, f64 2
-  Pow,       // exp(y log|x|) (f32: in f64; f64: log and exp in double-double), then C99's special
-             // cases (pow(x, ±0) = 1, pow(1, y) = 1, odd integer y keeps the sign, ...). f32 1, f64 2
+  Exp,       // 2^n (1 + r + r^2 Q(r)), r = x - n ln2 (Cody-Waite, FMA); scaling in two steps, so
+             // overflow and gradual underflow round as libm. f32 1.08, f64 0.98
+  Log,       // x = 2^k m, m in [sqrt .5, sqrt 2); log(1+f) from s = f/(2+f) and a minimax in s^2
+             // (fdlibm's arrangement), + k ln2. f32 0.84, f64 0.82
+  Log1p,     // log(u), u = 1 + x, plus (the exact rounding error of u) / u. f32 0.84, f64 0.82
+  Expm1,     // 2 (2^(n-1) expm1(r) + 2^(n-1) - 1/2) with one FMA. f32 1.60, f64 1.80
+  Tanh,      // e/(e+2) below 0.55, 1 - 2/(e+2) above, e = expm1(2|x|). f32 2.46, f64 2.54
+  Sigmoid,   // 1/(1+e) for x >= 0, e/(1+e) below (denormal results), e = exp(-|x|).
+             // f32 2.40, f64 2.29
+  Erf,       // x P(x^2) below 0.75; above 1 - erfc, erfc(a) = t exp(-a^2 + Q(t)), t = 1/(1+a/2),
+             // a^2 exact by FMA. f32 1.46, f64 1.92
+  GeluErf,   // x/2 (1 + erf(x/sqrt 2)); the cancelling side as x/2 erfc(-x/sqrt 2), in f64 for
+             // f32. f32 1.72, f64 4.91
+  GeluTanh,  // x sigmoid(2u), u = sqrt(2/pi)(x + 0.044715 x^3) in f64 (f32) or double-double
+             // (f64). f32 3.40, f64 3.12
+  Sin,       // x = n pi/2 + r in f64: Cody-Waite (3-part pi/2) below 2^28 (f32) / 2^30 (f64),
+             // branch-free Payne-Hanek above (f32: no table; f64: a 2/pi table, gathers);
+             // minimax sin/cos on [-pi/4, pi/4], f32 polynomials in f32. f32 1.54, f64 0.78
+  Cos,       // as Sin. f32 1.54, f64 0.77
+  Tan,       // sin(r)/cos(r) or -cos(r)/sin(r) with Sin's reduction. f32 3.21, f64 2.14
+  Pow,       // exp(y log|x|): f32 in f64, f64 with log in double-double; then C99's special
+             // cases (pow(x, ±0) = 1, pow(1, y) = 1, sign for odd integer y, ...). f32 0.50,
+             // f64 1.14
 };
 
 // Emits fn applied elementwise to args (one argument, two for Pow), all of one type: float or
