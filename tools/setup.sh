@@ -3,12 +3,12 @@
 # through sudo). Safe to run again: it installs nothing when everything is there.
 set -euo pipefail
 packages=(cmake ninja-build g++ llvm-19-dev llvm-19-tools libfmt-dev doctest-dev python3)
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-matplotlib libeigen3-dev)
-fi
-if [[ "${1:-}" == "--sanitizers" ]]; then
-  packages+=(clang-19 libclang-rt-19-dev)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-torch python3-matplotlib libeigen3-dev) ;;
+    --sanitizers) packages+=(clang-19 libclang-rt-19-dev) ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
