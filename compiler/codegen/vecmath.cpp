@@ -2,6 +2,7 @@
 #include "codegen/vecmath.h"
 
 #include <cassert>
+#include <vector>
 
 #include "codegen/vecmath_impl.h"
 
@@ -39,6 +40,18 @@ Value* Vm::poly(Value* x, const double* cs, int n) const {
   Value* r = c(cs[n - 1]);
   for (int i = n - 2; i >= 0; --i) r = fma(r, x, c(cs[i]));
   return r;
+}
+
+Value* Vm::poly_estrin(Value* x, const double* cs, int n) const {
+  std::vector<Value*> terms;
+  for (int i = 0; i < n; i += 2) terms.push_back(i + 1 < n ? fma(c(cs[i + 1]), x, c(cs[i])) : c(cs[i]));
+  for (Value* p = mul(x, x); terms.size() > 1; p = mul(p, p)) {
+    std::vector<Value*> next;
+    for (size_t i = 0; i < terms.size(); i += 2)
+      next.push_back(i + 1 < terms.size() ? fma(terms[i + 1], p, terms[i]) : terms[i]);
+    terms = std::move(next);
+  }
+  return terms[0];
 }
 
 Value* Vm::poly(Value* x, std::initializer_list<double> cs) const {

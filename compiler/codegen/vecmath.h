@@ -25,7 +25,7 @@ enum class MathFn {
   Sigmoid,   // 1/(1+e) for x >= 0, e/(1+e) below (denormal results), e = exp(-|x|).
              // f32 2.40, f64 2.29
   Erf,       // x P(x^2) below 0.75; above 1 - erfc, erfc(a) = t exp(-a^2 + Q(t)), t = 1/(1+a/2),
-             // a^2 exact by FMA. f32 1.46, f64 1.92
+             // a^2 exact by FMA. f32 1.57, f64 1.92
   GeluErf,   // x/2 (1 + erf(x/sqrt 2)); the cancelling side as x/2 erfc(-x/sqrt 2), in f64 for
              // f32. f32 1.72, f64 4.91
   GeluTanh,  // x sigmoid(2u), u = sqrt(2/pi)(x + 0.044715 x^3) in f64 (f32) or double-double

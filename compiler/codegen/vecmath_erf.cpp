@@ -67,7 +67,7 @@ Value* erfc_big(const Vm& m, Value* v, double k, Pair a2, int scale, bool f32_fi
   // Q(u) = c0 + u P(u) with the last addition exact: its rounding would be a relative error of
   // erfc.
   const double* c = f32_fit ? kErfcF : kErfc;
-  Pair q = fast_two_sum(m, m.c(c[0]), m.mul(u, m.poly(u, c + 1, f32_fit ? 9 : 24)));
+  Pair q = fast_two_sum(m, m.c(c[0]), m.mul(u, m.poly_estrin(u, c + 1, f32_fit ? 9 : 24)));
   Pair e = two_sum(m, m.neg(a2.hi), q.hi);
   return m.mul(t, exp_core(m, e.hi, m.add(e.lo, m.sub(q.lo, a2.lo)), scale));
 }
@@ -75,9 +75,10 @@ Value* erfc_big(const Vm& m, Value* v, double k, Pair a2, int scale, bool f32_fi
 }  // namespace
 
 Value* emit_erf(const Vm& m, Value* x) {
-  // Beyond 11 (f32) / 28 (f64) erfc is 0 in the type: clamp so that a^2 stays finite.
+  // From 4 (f32) / 6 (f64) on, erfc < ulp(1)/2 and erf rounds to 1: clamping there keeps a^2
+  // finite and erfc away from the denormals (slow on x86).
   Value* a = m.abs(x);
-  Value* ac = m.sel(m.lt(a, m.c(m.f32 ? 11.0 : 28.0)), a, m.c(m.f32 ? 11.0 : 28.0));
+  Value* ac = m.sel(m.lt(a, m.c(m.f32 ? 4.0 : 6.0)), a, m.c(m.f32 ? 4.0 : 6.0));
   Value* big = m.sub(m.c(1), erfc_big(m, ac, 0.5, two_prod(m, ac, ac), 0, m.f32));
   Value* small = m.fma(a, erf_c0(m), m.mul(a, erf_small_tail(m, a)));
   Value* r = m.copysign(m.sel(m.lt(a, m.c(0.75)), small, big), x);  // odd: keeps -0

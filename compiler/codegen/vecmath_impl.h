@@ -62,6 +62,8 @@ struct Vm {
   // Horner with FMA, coefficients from degree 0 up.
   Value* poly(Value* x, std::initializer_list<double> cs) const;
   Value* poly(Value* x, const double* cs, int n) const;
+  // Estrin's scheme: the same polynomial with a shorter dependency chain (for long ones).
+  Value* poly_estrin(Value* x, const double* cs, int n) const;
 };
 
 // Exact transformations of pairs: a + b = s + e and a * b = p + e.

@@ -8,6 +8,7 @@
 // VMAPJIT_ULP_FN=name and VMAPJIT_ULP_DTYPE=f32|f64 restrict it.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -453,5 +454,39 @@ TEST_CASE("vecmath: max ULP error over the sweeps") {
       INFO(what, ": max ", w.ulp, " ulp at x = ", w.x, ", y = ", w.y);
       CHECK(w.ulp <= bound);
     }
+  }
+}
+
+// Not a check: VMAPJIT_VECMATH_BENCH=1 prints ns per element (16K elements in cache, best of 30).
+TEST_CASE("vecmath: throughput") {
+  if (!std::getenv("VMAPJIT_VECMATH_BENCH")) return;
+  size_t n = 1 << 14;
+  std::mt19937_64 rng(3);
+  std::vector<float> xf = uniform<float>(rng, 0.1, 10, n), yf(n, 1.3f), of(n);
+  std::vector<double> xd(xf.begin(), xf.end()), yd(n, 1.3), od(n);
+  for (const FnInfo& f : kFns) {
+    double ns[2];
+    for (bool f64 : {false, true}) {
+      Kernel k = kernel(f.fn, f64);
+      double best = INFINITY;
+      for (int rep = 0; rep < 30; ++rep) {
+        auto t0 = std::chrono::steady_clock::now();
+        for (int it = 0; it < 10; ++it)
+          f64 ? k(xd.data(), yd.data(), od.data(), int64_t(n)) : k(xf.data(), yf.data(), of.data(), int64_t(n));
+        std::chrono::duration<double, std::nano> t = std::chrono::steady_clock::now() - t0;
+        best = std::min(best, t.count() / (10.0 * double(n)));
+      }
+      ns[f64] = best;
+    }
+    // For scale: a scalar loop over the float libm function (or the formula in float).
+    double libm = INFINITY;
+    for (int rep = 0; rep < 5; ++rep) {
+      auto t0 = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < n; ++i) of[i] = reference<float>(f.fn, xf[i], yf[i]);
+      std::chrono::duration<double, std::nano> t = std::chrono::steady_clock::now() - t0;
+      libm = std::min(libm, t.count() / double(n));
+    }
+    MESSAGE(std::string(f.name), ": f32 ", ns[0], " ns/element, f64 ", ns[1], " ns/element; scalar libm f32 ",
+            libm, " ns/element");
   }
 }
