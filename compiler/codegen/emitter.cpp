@@ -289,26 +289,39 @@ void Emitter::emit_group(const Group& g) {
   };
   unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? 1 << 20 : trips[lane_dim]) : 1;
   // Emits the loops over dims [d, rank) except the lane dim, and the lane loop innermost.
-  std::function<void(int)> nest = [&](int d) {
-    while (d < rank && d == lane_dim) ++d;
-    if (d < rank) {
-      auto [lo, hi] = bounds(d);
-      loop_range(lo, hi, 1, [&](llvm::Value* iv) {
-        vars_[base + d].value = iv;
-        nest(d + 1);
-      });
+  // A contraction computes `jam` consecutive elements along another dim at once, so each load
+  // of the lane operand serves them all (register blocking).
+  int jam_dim = -1;
+  const int64_t jam = 4;
+  if (lane_dim >= 0 && !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral)
+    for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
+      if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;
+  // The root at `at`, or at `jam` consecutive indices along jam_dim when `jammed`.
+  auto compute = [&](bool jammed) {
+    if (!jammed) {
+      store(g.buffer, at, eval(g.root, at));
       return;
     }
+    jam_var_ = static_cast<int>(base + jam_dim), jam_ = jam;
+    llvm::Value* r = eval(g.root, at);
+    jam_var_ = -1, jam_ = 1;
+    for (int64_t u = 0; u < jam; ++u) {
+      Index au = at;
+      au[jam_dim].c += u;
+      store(g.buffer, au, b_->CreateExtractValue(r, static_cast<unsigned>(u)));
+    }
+  };
+  // The innermost loop: the lane dim, in vector steps and a masked remainder step.
+  auto lanes = [&](bool jammed) {
     current_root_ = g.root;
     if (lane_dim < 0) {
       width_ = 1;
       lane_var_ = -1;
-      store(g.buffer, at, eval(g.root, at));
+      compute(false);
       current_root_ = -1;
       return;
     }
     auto [lo, hi] = bounds(lane_dim);
-    // Vector steps while a whole vector fits, then one masked step for the remainder.
     llvm::Value* span = b_->CreateSub(hi, lo);
     llvm::Value* rem = b_->CreateSRem(span, b_->getInt64(w));
     llvm::Value* main_end = b_->CreateSub(hi, rem);
@@ -316,17 +329,43 @@ void Emitter::emit_group(const Group& g) {
     lane_var_ = static_cast<int>(base + lane_dim);
     loop_range(lo, main_end, w, [&](llvm::Value* iv) {
       vars_[base + lane_dim].value = iv;
-      store(g.buffer, at, eval(g.root, at));
+      compute(jammed);
     });
     masked_step(rem, [&] {
       vars_[base + lane_dim].value = main_end;
-      store(g.buffer, at, eval(g.root, at));
+      compute(jammed);
     });
     width_ = 1;
     lane_var_ = -1;
     current_root_ = -1;
   };
-  nest(0);
+  // Loops over every dim but the lane dim, outermost first; the jam dim in steps of `jam`
+  // and a remainder of single steps.
+  std::function<void(int, bool)> nest = [&](int d, bool jammed) {
+    while (d < rank && d == lane_dim) ++d;
+    if (d == rank) {
+      lanes(jammed);
+      return;
+    }
+    auto [lo, hi] = bounds(d);
+    if (d != jam_dim) {
+      loop_range(lo, hi, 1, [&](llvm::Value* iv) {
+        vars_[base + d].value = iv;
+        nest(d + 1, jammed);
+      });
+      return;
+    }
+    llvm::Value* main_end = b_->CreateSub(hi, b_->CreateSRem(b_->CreateSub(hi, lo), b_->getInt64(jam)));
+    loop_range(lo, main_end, jam, [&](llvm::Value* iv) {
+      vars_[base + d].value = iv;
+      nest(d + 1, true);
+    });
+    loop_range(main_end, hi, 1, [&](llvm::Value* iv) {
+      vars_[base + d].value = iv;
+      nest(d + 1, false);
+    });
+  };
+  nest(0, false);
   vars_.resize(base);
 }
 

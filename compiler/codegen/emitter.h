@@ -66,6 +66,11 @@ class Emitter {
 
   // ---- the interface lowering rules use ---------------------------------------------------------
   bool analyzing() const { return analyzing_; }
+  // When > 1, the contraction being lowered computes this many results at once, at its index
+  // and at the next ones along loop var jam_var(); it returns them as a struct.
+  int64_t jam() const { return jam_; }
+  int jam_var() const { return jam_var_; }
+  void clear_jam() { jam_ = 1, jam_var_ = -1; }
   unsigned width() const { return width_; }
   llvm::IRBuilder<>& b() { return *b_; }
   const ir::Function& function() const { return f_; }
@@ -165,6 +170,8 @@ class Emitter {
   int lane_var_ = -1;
   unsigned width_ = 1;
   llvm::Value* mask_ = nullptr;  // the active lanes (<W x i1>) in a remainder step, or null
+  int jam_var_ = -1;             // a contraction root computes jam_ elements along this var
+  int64_t jam_ = 1;
   bool analyzing_ = false;
   double cost_ = 0;
   double cost_scale_ = 1;

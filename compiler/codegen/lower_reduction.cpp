@@ -162,34 +162,84 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
   for (int64_t d : cl) sizes.push_back(l.shape[d]);
   DType t = l.dtype;
   auto& B = e.b();
+  // Register blocking: `jam` results at consecutive values of loop var `jv`; an operand whose
+  // index does not involve jv is loaded once for all of them.
+  int64_t jam = e.jam();
+  int jv = e.jam_var();
+  e.clear_jam();
+  auto index_of = [&](const std::vector<int>& vars, Index& li, Index& ri) {
+    size_t o = 0;
+    for (size_t i = 0; i < bl.size(); ++i, ++o) li[bl[i]] = at[o], ri[br[i]] = at[o];
+    for (int64_t d : fl) li[d] = at[o++];
+    for (int64_t d : fr) ri[d] = at[o++];
+    for (size_t k = 0; k < cl.size(); ++k) li[cl[k]] = ri[cr[k]] = IndexDim::var(vars[k]);
+  };
+  auto shifted = [&](Index idx, int64_t u) {
+    for (IndexDim& d : idx) d.c += d.coef(jv) * u;
+    return idx;
+  };
+  auto uses = [&](const Index& idx) {
+    for (const IndexDim& d : idx)
+      if (d.coef(jv)) return true;
+    return false;
+  };
+  auto mul = [&](Value* a, Value* b) -> Value* {
+    if (!is_float(t)) return B.CreateMul(a, b);
+    llvm::IRBuilderBase::FastMathFlagGuard guard(B);
+    llvm::FastMathFlags fmf;
+    fmf.setAllowContract();  // multiply-add may fuse into an FMA
+    B.setFastMathFlags(fmf);
+    return B.CreateFMul(a, b);
+  };
+  auto add = [&](Value* a, Value* b) -> Value* {
+    if (!is_float(t)) return B.CreateAdd(a, b);
+    llvm::IRBuilderBase::FastMathFlagGuard guard(B);
+    llvm::FastMathFlags fmf;
+    fmf.setAllowContract();
+    B.setFastMathFlags(fmf);
+    return B.CreateFAdd(a, b);
+  };
+  auto per_result = [&](Value* x, auto&& fn) -> Value* {  // fn on each member of a jammed struct
+    if (jam == 1) return fn(x, 0);
+    Value* r = llvm::UndefValue::get(x->getType());
+    for (unsigned u = 0; u < jam; ++u) r = B.CreateInsertValue(r, fn(B.CreateExtractValue(x, u), u), u);
+    return r;
+  };
   return e.reduce(
-      sizes, [&] { return identity(e, OpId::Sum, t); },
+      sizes,
+      [&]() -> Value* {
+        Value* z = identity(e, OpId::Sum, t);
+        if (jam == 1) return z;
+        std::vector<llvm::Type*> ts(jam, z->getType());
+        Value* r = llvm::UndefValue::get(llvm::StructType::get(B.getContext(), ts));
+        for (unsigned u = 0; u < jam; ++u) r = B.CreateInsertValue(r, z, u);
+        return r;
+      },
       [&](const std::vector<int>& vars) -> Value* {
         Index li(l.rank()), ri(r.rank());
-        size_t o = 0;
-        for (size_t i = 0; i < bl.size(); ++i, ++o) li[bl[i]] = at[o], ri[br[i]] = at[o];
-        for (int64_t d : fl) li[d] = at[o++];
-        for (int64_t d : fr) ri[d] = at[o++];
-        for (size_t k = 0; k < cl.size(); ++k) li[cl[k]] = ri[cr[k]] = IndexDim::var(vars[k]);
-        Value* a = e.eval(n.operands[0], li);
-        Value* b = e.eval(n.operands[1], ri);
-        if (e.analyzing()) return e.count(1);
-        if (!is_float(t)) return B.CreateMul(a, b);
-        llvm::IRBuilderBase::FastMathFlagGuard guard(B);
-        llvm::FastMathFlags fmf;
-        fmf.setAllowContract();  // multiply-add may fuse into an FMA
-        B.setFastMathFlags(fmf);
-        return B.CreateFMul(a, b);
+        index_of(vars, li, ri);
+        if (jam == 1 || e.analyzing()) {
+          Value* a = e.eval(n.operands[0], li);
+          Value* b = e.eval(n.operands[1], ri);
+          if (e.analyzing()) return e.count(1);
+          return mul(a, b);
+        }
+        bool la = uses(li), rb = uses(ri);
+        Value* a0 = e.eval(n.operands[0], li);
+        Value* b0 = e.eval(n.operands[1], ri);
+        std::vector<llvm::Type*> ts(jam, a0->getType());
+        Value* p = llvm::UndefValue::get(llvm::StructType::get(B.getContext(), ts));
+        for (int64_t u = 0; u < jam; ++u) {
+          Value* a = u && la ? e.eval(n.operands[0], shifted(li, u)) : a0;
+          Value* b = u && rb ? e.eval(n.operands[1], shifted(ri, u)) : b0;
+          p = B.CreateInsertValue(p, mul(a, b), static_cast<unsigned>(u));
+        }
+        return p;
       },
       [&](Value* acc, Value* p) -> Value* {
-        if (!is_float(t)) return B.CreateAdd(acc, p);
-        llvm::IRBuilderBase::FastMathFlagGuard guard(B);
-        llvm::FastMathFlags fmf;
-        fmf.setAllowContract();
-        B.setFastMathFlags(fmf);
-        return B.CreateFAdd(acc, p);
+        return per_result(acc, [&](Value* a, unsigned u) { return add(a, jam == 1 ? p : B.CreateExtractValue(p, u)); });
       },
-      [&](Value* v) { return fold(e, OpId::Sum, t, v); });
+      [&](Value* v) { return per_result(v, [&](Value* x, unsigned) { return fold(e, OpId::Sum, t, x); }); });
 }
 
 }  // namespace
