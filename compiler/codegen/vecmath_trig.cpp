@@ -165,9 +165,10 @@ Value* emit_trig(const Vm& m, Trig fn, Value* x) {
   if (m.f32) {
     Vm d = m.with_elem(B.getDoubleTy());
     Value* xd = B.CreateFPExt(xs, d.t);
-    Reduced a = reduce_small(d, xd, false);
-    Reduced b = reduce_big_f32(d, xd);
+    // Each path sees a harmless stand-in on the other's lanes (no denormals, no huge n).
     Value* big = d.ge(d.abs(xd), d.c(0x1p28));
+    Reduced a = reduce_small(d, d.sel(big, d.c(0), xd), false);
+    Reduced b = reduce_big_f32(d, d.sel(big, xd, d.c(0x1p28)));
     Value* n = d.sel(big, b.n, a.n);
     Value* r = B.CreateFPTrunc(d.sel(big, b.r, a.r), m.t);
     q = B.CreateTrunc(d.to_int(n), m.it);
@@ -175,9 +176,9 @@ Value* emit_trig(const Vm& m, Trig fn, Value* x) {
     s = m.fma(m.mul(r, z), m.poly(z, kSinf, 3), r);
     c = m.fma(z, m.fma(z, m.poly(z, kCosf, 3), m.c(-0.5)), m.c(1));
   } else {
-    Reduced a = reduce_small(m, xs, true);
-    Reduced b = reduce_big_f64(m, xs);
     Value* big = m.ge(m.abs(xs), m.c(0x1p30));
+    Reduced a = reduce_small(m, m.sel(big, m.c(0), xs), true);
+    Reduced b = reduce_big_f64(m, m.sel(big, xs, m.c(0x1p30)));
     Value* n = m.sel(big, b.n, a.n);
     Value* r = m.sel(big, b.r, a.r);
     Value* rr = m.sel(big, b.rr, a.rr);
