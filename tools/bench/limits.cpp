@@ -1,0 +1,127 @@
+// tools/bench/limits.cpp: the triad and the FMA throughput loop.
+//  1. Triad: every thread first-touches its own part of a, b, c, then repeats the triad on it
+//     R times between two barriers; R is raised until one timed region lasts >= 5 ms; the median
+//     of 5 regions gives bytes / second.
+//  2. FMA peak: 12 independent chains of _mm512_fmadd_ps per thread (more than latency x ports),
+//     timed between barriers as above.
+#include "limits.h"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "common.h"
+
+namespace bench {
+namespace {
+
+// Runs `work(thread, reps)` on every thread between barriers; returns the wall time in seconds.
+template <class W>
+double timed_region(int threads, int64_t reps, W&& work) {
+  double t = 0;
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp barrier
+    double t0 = omp_get_wtime();
+    work(omp_get_thread_num(), reps);
+#pragma omp barrier
+#pragma omp master
+    t = omp_get_wtime() - t0;
+  }
+  return t;
+}
+
+// Raises reps until a region lasts >= min_s, then the median of 5 regions: seconds per rep.
+template <class W>
+double seconds_per_rep(int threads, double min_s, W&& work) {
+  int64_t reps = 1;
+  for (;;) {
+    double t = timed_region(threads, reps, work);
+    if (t >= min_s) break;
+    reps = std::max<int64_t>(reps * 2, int64_t(reps * min_s / std::max(t, 1e-9) * 1.2));
+  }
+  std::vector<double> ts;
+  for (int i = 0; i < 5; ++i) ts.push_back(timed_region(threads, reps, work));
+  std::sort(ts.begin(), ts.end());
+  return ts[2] / double(reps);
+}
+
+double measure_triad(int64_t footprint, int threads) {
+  int64_t n = std::max<int64_t>(16 * threads, footprint / 12);
+  n = (n + 15) / 16 * 16;
+  auto alloc = [&] { return static_cast<float*>(std::aligned_alloc(64, size_t(n) * 4)); };
+  float *a = alloc(), *b = alloc(), *c = alloc();
+  auto part = [&](int t) { return std::pair<int64_t, int64_t>(n * t / threads, n * (t + 1) / threads); };
+#pragma omp parallel num_threads(threads)
+  {
+    auto [lo, hi] = part(omp_get_thread_num());
+    for (int64_t i = lo; i < hi; ++i) a[i] = 0, b[i] = 1.0f + float(i % 7), c[i] = 0.5f;
+  }
+  double s = seconds_per_rep(threads, 0.005, [&](int t, int64_t reps) {
+    auto [lo, hi] = part(t);
+    for (int64_t r = 0; r < reps; ++r) {
+      float q = 0.5f + float(r & 1);
+#pragma omp simd
+      for (int64_t i = lo; i < hi; ++i) a[i] = b[i] + q * c[i];
+      asm volatile("" ::: "memory");
+    }
+  });
+  std::free(a), std::free(b), std::free(c);
+  return 12.0 * double(n) / s;
+}
+
+__attribute__((target("avx512f"))) double measure_fma(int threads) {
+  constexpr int kChains = 12;
+  constexpr int64_t kInner = 1000;
+  std::vector<float> sink(threads * 16 * 8);
+  double s = seconds_per_rep(threads, 0.02, [&](int t, int64_t reps) {
+    __m512 acc[kChains];
+    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_ps(1.0f + 0.001f * float(j + t));
+    const __m512 m = _mm512_set1_ps(0.9999999f), a = _mm512_set1_ps(1e-7f);
+    for (int64_t r = 0; r < reps; ++r)
+      for (int64_t i = 0; i < kInner; ++i)
+#pragma GCC unroll 12
+        for (int j = 0; j < kChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
+    __m512 sum = acc[0];
+    for (int j = 1; j < kChains; ++j) sum = _mm512_add_ps(sum, acc[j]);
+    _mm512_storeu_ps(&sink[size_t(t) * 16 * 8], sum);
+  });
+  volatile float keep = sink[0];
+  (void)keep;
+  return double(threads) * kInner * kChains * 16 * 2 / s;
+}
+
+std::mutex g_mu;
+std::map<std::pair<int64_t, int>, double> g_triad;
+std::map<int, double> g_fma;
+
+}  // namespace
+
+double triad_bandwidth(int64_t footprint, int threads) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto key = std::make_pair(footprint, threads);
+  auto it = g_triad.find(key);
+  if (it != g_triad.end()) return it->second;
+  return g_triad[key] = measure_triad(footprint, threads);
+}
+
+double fma_peak(int threads) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto it = g_fma.find(threads);
+  if (it != g_fma.end()) return it->second;
+  return g_fma[threads] = measure_fma(threads);
+}
+
+double roofline_ns(double bytes, double flops, int threads) {
+  double t_mem = bytes / triad_bandwidth(int64_t(bytes), threads);
+  double t_fma = flops / fma_peak(threads);
+  return 1e9 * std::max(t_mem, t_fma);
+}
+
+}  // namespace bench

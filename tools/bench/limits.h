@@ -1,0 +1,21 @@
+// tools/bench/limits.h: this machine's limits, measured in the run: memory bandwidth (the STREAM
+// triad a[i] = b[i] + s * c[i], counted as 12 bytes per element as STREAM counts it) and the FMA
+// peak (independent AVX-512 FMAs), per thread count. A workload's roofline time is
+// max(bytes / triad bandwidth at the workload's footprint, flops / FMA peak).
+#pragma once
+
+#include <cstdint>
+
+namespace bench {
+
+// Bytes per second of a triad whose three arrays hold `footprint` bytes in all, run by `threads`
+// threads (each on its own contiguous part). Measured once per (footprint, threads).
+double triad_bandwidth(int64_t footprint, int threads);
+
+// Flops per second of AVX-512 FMAs (one FMA = 2 flops per lane) on `threads` threads.
+double fma_peak(int threads);
+
+// The roofline time of a workload, in ns.
+double roofline_ns(double bytes, double flops, int threads);
+
+}  // namespace bench
