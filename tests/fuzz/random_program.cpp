@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "ir/text.h"
+#include "trace/trace.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -435,6 +438,23 @@ std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, boo
 
 }  // namespace
 
+// The per-sample function's traced IR, for a failure report.
+std::string traced_ir(const Program& p) {
+  try {
+    auto tr = std::make_shared<jit::detail::Trace>(fmt::format("program{}", p.seed));
+    std::vector<Tensor> in;
+    for (const InputSpec& s : p.inputs) in.push_back(tr->input({s.dtype, s.shape}));
+    std::vector<Tensor> outs;
+    {
+      jit::detail::TraceScope scope(tr);
+      outs = p.run(in);
+    }
+    return jit::ir::print(tr->finish(outs));
+  } catch (const jit::Error& e) {
+    return std::string("(tracing failed: ") + e.what() + ")\n";
+  }
+}
+
 std::string check(const Program& p) {
   std::vector<Tensor> x = batch_inputs(p);
   std::vector<Tensor> want;
@@ -448,14 +468,14 @@ std::string check(const Program& p) {
     try {
       got = compiled(p, x, fuse);
     } catch (const jit::Error& e) {
-      return fmt::format("{}compiled ({}) threw: {}\n", p.describe(), fuse ? "fused" : "unfused", e.what());
+      return fmt::format("{}{}compiled ({}) threw: {}\n", p.describe(), traced_ir(p), fuse ? "fused" : "unfused", e.what());
     }
     for (size_t k = 0; k < want.size(); ++k) {
       double scale = 1;
       for (double v : want[k].to_vector())
         if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
       if (got[k].shape() != want[k].shape() || !jit::allclose(got[k], want[k], 2e-3, 2e-4 * scale, true))
-        return fmt::format("{}output {} differs ({}):\ncompiled: {}\nreference: {}\n", p.describe(), k,
+        return fmt::format("{}{}output {} differs ({}):\ncompiled: {}\nreference: {}\n", p.describe(), traced_ir(p), k,
                            fuse ? "fused" : "unfused", got[k].to_string(), want[k].to_string());
     }
   }
