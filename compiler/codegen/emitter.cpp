@@ -235,6 +235,7 @@ double Emitter::analyze(const Group& g, const std::vector<int64_t>& trips, int l
 }
 
 void Emitter::masked_step(llvm::Value* rem, const std::function<void()>& body) {
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(rem); c && c->getSExtValue() <= 0) return;  // none
   auto* step = llvm::BasicBlock::Create(ctx_, "tail", fn_);
   auto* done = llvm::BasicBlock::Create(ctx_, "tail.done", fn_);
   b_->CreateCondBr(b_->CreateICmpSGT(rem, b_->getInt64(0)), step, done);
@@ -296,20 +297,21 @@ void Emitter::emit_group(const Group& g) {
   if (lane_dim >= 0 && !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral)
     for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
       if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;
-  // The root at `at`, or at `jam` consecutive indices along jam_dim when `jammed`.
+  // The root at `at`, or at the `jam` values of the jam dim's variable in jam_values_.
   auto compute = [&](bool jammed) {
     if (!jammed) {
       store(g.buffer, at, eval(g.root, at));
       return;
     }
-    jam_var_ = static_cast<int>(base + jam_dim), jam_ = jam;
+    int jv = static_cast<int>(base + jam_dim);
+    jam_var_ = jv, jam_ = jam;
     llvm::Value* r = eval(g.root, at);
     jam_var_ = -1, jam_ = 1;
     for (int64_t u = 0; u < jam; ++u) {
-      Index au = at;
-      au[jam_dim].c += u;
-      store(g.buffer, au, b_->CreateExtractValue(r, static_cast<unsigned>(u)));
+      vars_[jv].value = jam_values_[u];
+      store(g.buffer, at, b_->CreateExtractValue(r, static_cast<unsigned>(u)));
     }
+    vars_[jv].value = jam_values_[0];
   };
   // The innermost loop: the lane dim, in vector steps and a masked remainder step.
   auto lanes = [&](bool jammed) {
@@ -339,8 +341,9 @@ void Emitter::emit_group(const Group& g) {
     lane_var_ = -1;
     current_root_ = -1;
   };
-  // Loops over every dim but the lane dim, outermost first; the jam dim in steps of `jam`
-  // and a remainder of single steps.
+  // Loops over every dim but the lane dim, outermost first. The jam dim goes in steps of
+  // `jam`; a step past the end repeats the last element (recomputing it, storing the same
+  // value), so there is no separate remainder code.
   std::function<void(int, bool)> nest = [&](int d, bool jammed) {
     while (d < rank && d == lane_dim) ++d;
     if (d == rank) {
@@ -355,15 +358,16 @@ void Emitter::emit_group(const Group& g) {
       });
       return;
     }
-    llvm::Value* main_end = b_->CreateSub(hi, b_->CreateSRem(b_->CreateSub(hi, lo), b_->getInt64(jam)));
-    loop_range(lo, main_end, jam, [&](llvm::Value* iv) {
+    llvm::Value* last = b_->CreateSub(hi, b_->getInt64(1));
+    loop_range(lo, hi, jam, [&](llvm::Value* iv) {
+      jam_values_.clear();
+      for (int64_t u = 0; u < jam; ++u) {
+        llvm::Value* j = b_->CreateAdd(iv, b_->getInt64(u));
+        jam_values_.push_back(u ? b_->CreateSelect(b_->CreateICmpSLT(j, hi), j, last) : j);
+      }
       vars_[base + d].value = iv;
       nest(d + 1, true);
-    });
-    loop_range(main_end, hi, 1, [&](llvm::Value* iv) {
-      vars_[base + d].value = iv;
-      nest(d + 1, false);
-    });
+    }, /*partial_last=*/true);
   };
   nest(0, false);
   vars_.resize(base);

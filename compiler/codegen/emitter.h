@@ -71,6 +71,14 @@ class Emitter {
   int64_t jam() const { return jam_; }
   int jam_var() const { return jam_var_; }
   void clear_jam() { jam_ = 1, jam_var_ = -1; }
+  // Evaluates fn with loop var `var` at its u-th jam value.
+  llvm::Value* at_jam(int var, int64_t u, const std::function<llvm::Value*()>& fn) {
+    llvm::Value* saved = vars_[var].value;
+    vars_[var].value = jam_values_[u];
+    llvm::Value* r = fn();
+    vars_[var].value = saved;
+    return r;
+  }
   unsigned width() const { return width_; }
   llvm::IRBuilder<>& b() { return *b_; }
   const ir::Function& function() const { return f_; }
@@ -170,8 +178,9 @@ class Emitter {
   int lane_var_ = -1;
   unsigned width_ = 1;
   llvm::Value* mask_ = nullptr;  // the active lanes (<W x i1>) in a remainder step, or null
-  int jam_var_ = -1;             // a contraction root computes jam_ elements along this var
-  int64_t jam_ = 1;
+  int jam_var_ = -1;             // a contraction root computes jam_ elements along this var,
+  int64_t jam_ = 1;              // at the values jam_values_ of the var
+  std::vector<llvm::Value*> jam_values_;
   bool analyzing_ = false;
   double cost_ = 0;
   double cost_scale_ = 1;

@@ -162,8 +162,8 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
   for (int64_t d : cl) sizes.push_back(l.shape[d]);
   DType t = l.dtype;
   auto& B = e.b();
-  // Register blocking: `jam` results at consecutive values of loop var `jv`; an operand whose
-  // index does not involve jv is loaded once for all of them.
+  // Register blocking: `jam` results at the jam values of loop var `jv`; an operand whose index
+  // does not involve jv is loaded once for all of them.
   int64_t jam = e.jam();
   int jv = e.jam_var();
   e.clear_jam();
@@ -173,10 +173,6 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
     for (int64_t d : fl) li[d] = at[o++];
     for (int64_t d : fr) ri[d] = at[o++];
     for (size_t k = 0; k < cl.size(); ++k) li[cl[k]] = ri[cr[k]] = IndexDim::var(vars[k]);
-  };
-  auto shifted = [&](Index idx, int64_t u) {
-    for (IndexDim& d : idx) d.c += d.coef(jv) * u;
-    return idx;
   };
   auto uses = [&](const Index& idx) {
     for (const IndexDim& d : idx)
@@ -230,8 +226,8 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
         std::vector<llvm::Type*> ts(jam, a0->getType());
         Value* p = llvm::UndefValue::get(llvm::StructType::get(B.getContext(), ts));
         for (int64_t u = 0; u < jam; ++u) {
-          Value* a = u && la ? e.eval(n.operands[0], shifted(li, u)) : a0;
-          Value* b = u && rb ? e.eval(n.operands[1], shifted(ri, u)) : b0;
+          Value* a = u && la ? e.at_jam(jv, u, [&] { return e.eval(n.operands[0], li); }) : a0;
+          Value* b = u && rb ? e.at_jam(jv, u, [&] { return e.eval(n.operands[1], ri); }) : b0;
           p = B.CreateInsertValue(p, mul(a, b), static_cast<unsigned>(u));
         }
         return p;
