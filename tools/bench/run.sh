@@ -5,9 +5,11 @@
 # results.md (the tables, also printed) and speedup.png. Takes a few minutes on 2 cores; run it on
 # a quiet machine (the load average is recorded with the results).
 #
-#   bash tools/bench/run.sh [--only dot,mlp,...] [--cold-runs N]
+#   bash tools/bench/run.sh [--only dot,mlp,...] [--cold-runs N] [--wait-quiet MINUTES]
 #   BENCH_BUDGET=0.05 bash tools/bench/run.sh   # seconds per measurement (default 0.25)
 #
+# --wait-quiet: before measuring, wait (at most MINUTES) until other processes use under 10% of
+# the machine for 5 s. The share of the CPUs other processes used during the run is recorded.
 # Workload names for --only: dot model elementwise mlp psg jacrev matmul16 pairwise softmax
 # overhead cold. Exits non-zero when a result did not match its reference or a call failed
 # (the FAILURES section of results.md says which); the tables are written either way.
@@ -15,12 +17,24 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 bench_args=()
+wait_quiet=0
 while (($#)); do
   case "$1" in
     --only | --cold-runs) bench_args+=("$1" "$2"); shift 2 ;;
-    *) echo "usage: bash tools/bench/run.sh [--only a,b] [--cold-runs N]" >&2; exit 2 ;;
+    --wait-quiet) wait_quiet=$2; shift 2 ;;
+    *) echo "usage: bash tools/bench/run.sh [--only a,b] [--cold-runs N] [--wait-quiet MINUTES]" >&2; exit 2 ;;
   esac
 done
+
+# CPU time (clock ticks) used by the whole machine, and by this script's finished children.
+machine_busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+own_busy() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+# Percent of the machine used by other processes since (busy, own, seconds) were taken.
+others_percent() {
+  awk -v b0="$1" -v o0="$2" -v t0="$3" -v b1="$(machine_busy)" -v o1="$(own_busy)" -v t1="$(date +%s.%N)" \
+      -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" \
+      'BEGIN { p = 100 * ((b1 - b0) - (o1 - o0)) / (hz * n * (t1 - t0)); printf "%.0f", p < 0 ? 0 : p }'
+}
 
 bash tools/setup.sh --bench
 # torch's matrix products go through the system BLAS: Debian's default is the unoptimized
@@ -42,6 +56,19 @@ ninja -C build-bench vmapjit-bench
 out=$root/tools/bench/out
 rm -rf "$out"
 mkdir -p "$out"
+deadline=$(($(date +%s) + 60 * wait_quiet))
+while ((wait_quiet > 0)); do
+  b=$(machine_busy) o=$(own_busy) t=$(date +%s.%N)
+  sleep 5
+  busy=$(others_percent "$b" "$o" "$t")
+  ((busy < 10)) && break
+  if (($(date +%s) >= deadline)); then
+    echo "run.sh: the machine is still busy (${busy}% used by other processes); measuring anyway"
+    break
+  fi
+  echo "run.sh: waiting for a quiet machine (${busy}% used by other processes)"
+done
+b0=$(machine_busy) o0=$(own_busy) t0=$(date +%s.%N)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%FT%TZ)
 status=0
@@ -49,11 +76,12 @@ build-bench/tools/bench/vmapjit-bench --out "$out" "${bench_args[@]}" || status=
 LD_LIBRARY_PATH=$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
   /usr/bin/python3 tools/bench/torch_bench.py --out "$out" "${bench_args[@]}" || status=$?
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+others=$(others_percent "$b0" "$o0" "$t0")
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 torch_blas=$(LD_LIBRARY_PATH=$openblas /usr/bin/python3 -c \
   "import torch; print(torch.__version__, [l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l][:1])")
-note="Run $started on $cpu, $(nproc) hardware threads; vmapjit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime include || echo ' (with uncommitted changes)'), Release build. Load average (1, 5, 15 min) before: $load_before; after: $load_after. torch: $torch_blas."
+note="Run $started on $cpu, $(nproc) hardware threads; vmapjit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime include || echo ' (with uncommitted changes)'), Release build. Other processes used ${others}% of the machine's CPU time during the measurements (load average before: $load_before; after: $load_after): the more, the noisier, the all-cores column most. torch: $torch_blas."
 /usr/bin/python3 tools/bench/report.py "$out" --note "$note"
 echo
 echo "run.sh: wrote $out/results.md, results.csv, speedup.png"
