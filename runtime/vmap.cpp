@@ -8,6 +8,14 @@
 namespace jit {
 namespace {
 
+// "f32[3], f32[]": the per-sample types of a traced function's outputs, for messages.
+std::string output_types(const ir::Function& f) {
+  std::string s;
+  for (size_t i = 0; i < f.outputs.size(); ++i)
+    s += (i ? ", " : "") + ir::to_string(f.type(f.outputs[i]));
+  return s;
+}
+
 class VmapState : public rt::TracedTransform {
  public:
   VmapState(DimSpec in, DimSpec out, VmapOptions o)
@@ -19,10 +27,18 @@ class VmapState : public rt::TracedTransform {
   rt::Resolved resolve(const detail::CallArgs& args) const override {
     const std::string& ctx = context();
     size_t n = args.is_tensor.size();
+    auto arguments = [&] {  // "f32[3,4], not a tensor", for messages
+      std::string s;
+      for (size_t i = 0, t = 0; i < n; ++i)
+        s += (i ? ", " : "") +
+             (args.is_tensor[i] ? detail::describe(args.tensors[t++]) : "not a tensor");
+      return s;
+    };
     if (!in_.is_uniform() && in_.each().size() != n)
       throw Error(ErrorKind::InvalidArgument,
                   fmt::format("{}: in_dims has {} entries but the function was called with {} "
-                              "argument{}", ctx, in_.each().size(), n, n == 1 ? "" : "s"));
+                              "argument{} ({})", ctx, in_.each().size(), n, n == 1 ? "" : "s",
+                              arguments()));
     rt::Resolved r;
     std::string sizes;
     int64_t batch = -1;
@@ -59,7 +75,8 @@ class VmapState : public rt::TracedTransform {
     if (batch < 0)
       throw Error(ErrorKind::InvalidArgument,
                   fmt::format("{}: no argument is mapped (in_dims are all none); at least one "
-                              "tensor argument must have a batch dim", ctx));
+                              "tensor argument must have a batch dim (arguments: {})", ctx,
+                              arguments()));
     if (mismatch)
       throw Error(ErrorKind::BatchSize,
                   fmt::format("{}: mapped arguments have different batch sizes: {}", ctx, sizes));
@@ -83,8 +100,9 @@ class VmapState : public rt::TracedTransform {
     size_t nout = f.outputs.size();
     if (!out_.is_uniform() && out_.each().size() != nout)
       throw Error(ErrorKind::InvalidArgument,
-                  fmt::format("{}: out_dims has {} entries but the function returns {} output{}",
-                              context(), out_.each().size(), nout, nout == 1 ? "" : "s"));
+                  fmt::format("{}: out_dims has {} entries but the function returns {} output{} "
+                              "({} per sample)", context(), out_.each().size(), nout,
+                              nout == 1 ? "" : "s", output_types(f)));
     for (size_t i = 0; i < nout; ++i)
       spec.out_dims.push_back(out_.is_uniform() ? out_.uniform() : out_.each()[i].value());
     spec.allow_fallback = options().per_sample_fallback;
