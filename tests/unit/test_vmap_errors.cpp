@@ -31,10 +31,14 @@ TEST_CASE("vmap errors: in_dims of the wrong length") {
     CAPTURE(vt::backend_name(b));
     auto g = jit::vmap(add2, {0}, 0, Each{b}.opts());
     std::string m = error_of([&] { g(x, y); }, ErrorKind::InvalidArgument);
-    CHECK_MENTIONS(m, "vmap(blend)", "in_dims has 1 entries", "called with 2 arguments");
+    CHECK_MENTIONS(m, "vmap(blend)", "in_dims has 1 entries", "called with 2 arguments",
+                   "(f32[3,4], f32[3,4])");
     auto h = jit::vmap(add2, {0, 0, 0}, 0, Each{b}.opts());
     m = error_of([&] { h(x, y); }, ErrorKind::InvalidArgument);
     CHECK_MENTIONS(m, "vmap(blend)", "in_dims has 3 entries", "called with 2 arguments");
+    auto s2 = jit::vmap([](const Tensor& a, double k) { return a * k; }, {0}, 0, Each{b}.opts());
+    m = error_of([&] { s2(x, 2.0); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "in_dims has 1 entries", "(f32[3,4], not a tensor)");
     // A list counts every argument, tensors or not; mapping a non-tensor is an error.
     auto s = jit::vmap([](const Tensor& a, double k) { return a * k; }, {0, 0}, 0, Each{b}.opts());
     m = error_of([&] { s(x, 2.0); }, ErrorKind::InvalidArgument);
@@ -51,7 +55,8 @@ TEST_CASE("vmap errors: out_dims of the wrong length") {
     CAPTURE(vt::backend_name(b));
     auto g = jit::vmap(two, 0, {0}, Each{b}.opts());
     std::string m = error_of([&] { g(x); }, ErrorKind::InvalidArgument);
-    CHECK_MENTIONS(m, "vmap(blend)", "out_dims has 1 entries", "returns 2 outputs");
+    CHECK_MENTIONS(m, "vmap(blend)", "out_dims has 1 entries", "returns 2 outputs",
+                   "(f32[4], f32[] per sample)");
     m = error_of([&] { g(x); }, ErrorKind::InvalidArgument);  // the same again, nothing cached
     CHECK_MENTIONS(m, "out_dims has 1 entries");
     auto h = jit::vmap(two, 0, {0, 0, 0}, Each{b}.opts());
@@ -118,7 +123,7 @@ TEST_CASE("vmap errors: no mapped argument") {
     CAPTURE(vt::backend_name(b));
     auto g = jit::vmap(add2, {jit::none, jit::none}, 0, Each{b}.opts());
     std::string m = error_of([&] { g(x, x); }, ErrorKind::InvalidArgument);
-    CHECK_MENTIONS(m, "vmap(blend)", "no argument is mapped");
+    CHECK_MENTIONS(m, "vmap(blend)", "no argument is mapped", "arguments: f32[3,4], f32[3,4]");
     auto none = jit::vmap(add2, jit::none, 0, Each{b}.opts());
     m = error_of([&] { none(x, x); }, ErrorKind::InvalidArgument);
     CHECK_MENTIONS(m, "vmap(blend)", "no argument is mapped");
