@@ -45,6 +45,14 @@ TEST_CASE("vmap errors: in_dims of the wrong length") {
     CHECK_MENTIONS(m, "vmap(blend)", "in_dims[1] = 0", "argument 1 is not a tensor");
     auto ok = jit::vmap([](const Tensor& a, double k) { return a * k; }, {0, jit::none}, 0, Each{b}.opts());
     CHECK_CLOSE(ok(x, 2.0), x * 2.0);
+    // The same vmapped object, called with too few arguments, then with the right number.
+    auto sum_all = jit::vmap([](const auto&... a) { return (a + ...); }, {0, 0}, 0, Each{b}.opts());
+    m = error_of([&] { sum_all(x); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "vmap(blend)", "in_dims has 2 entries", "called with 1 argument (f32[3,4])");
+    CHECK_CLOSE(sum_all(x, y), x + y);
+    m = error_of([&] { sum_all(x, y, x); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "in_dims has 2 entries", "called with 3 arguments");
+    CHECK_CLOSE(sum_all(y, y), y * 2.0);
   }
 }
 
@@ -64,6 +72,16 @@ TEST_CASE("vmap errors: out_dims of the wrong length") {
     CHECK_MENTIONS(m, "vmap(blend)", "out_dims has 3 entries", "returns 2 outputs");
     auto ok = jit::vmap(two, 0, {0, 0}, Each{b}.opts());
     CHECK_CLOSE(std::get<1>(ok(x)), jit::sum(x, {1}));
+    // The same object: the number of outputs is the trace's, so a fixed function traces again.
+    size_t count = 3;
+    auto some = jit::vmap([&](const Tensor& a) { return std::vector<Tensor>(count, a * 2.0); }, 0,
+                          {0, -1}, Each{b}.opts());
+    m = error_of([&] { some(x); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "out_dims has 2 entries", "returns 3 outputs", "(f32[4], f32[4], f32[4] per sample)");
+    count = 2;
+    std::vector<Tensor> r = some(x);
+    REQUIRE(r.size() == 2);
+    CHECK_CLOSE(r[1], jit::transpose(x * 2.0, 0, 1));
   }
 }
 
@@ -130,7 +148,12 @@ TEST_CASE("vmap errors: no mapped argument") {
     // Only non-tensor arguments.
     auto k = jit::vmap([](double v) { return jit::scalar_tensor(v); }, 0, 0, Each{b}.opts());
     m = error_of([&] { k(1.0); }, ErrorKind::InvalidArgument);
-    CHECK_MENTIONS(m, "vmap(blend)", "no argument is mapped");
+    CHECK_MENTIONS(m, "vmap(blend)", "no argument is mapped", "arguments: not a tensor");
+    // The same object with a tensor argument.
+    auto generic = jit::vmap([](const auto& a, double v) { return a * v; }, 0, 0, Each{b}.opts());
+    m = error_of([&] { generic(2.0, 3.0); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "vmap(blend)", "no argument is mapped", "arguments: not a tensor, not a tensor");
+    CHECK_CLOSE(generic(x, 3.0), x * 3.0);
   }
 }
 
@@ -165,6 +188,14 @@ TEST_CASE("vmap errors: out_dims none for a batched output; an unbatched one is 
     CHECK_CLOSE(q, jit::expand(jit::unsqueeze(w * 2.0, 1), {4, 3}));
     auto un = jit::vmap(f, {0, jit::none}, {0, jit::none}, Each{b}.opts());
     CHECK_CLOSE(std::get<1>(un(x, w)), w * 2.0);
+    // The same object, once its output no longer depends on the mapped input.
+    bool depends = true;
+    auto h = jit::vmap([&](const Tensor& a, const Tensor& v) { return depends ? a * v : v + 1.0; },
+                       {0, jit::none}, jit::none, Each{b}.opts());
+    m = error_of([&] { h(x, w); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "vmap(blend)", "out_dims[0] is none", "output 0");
+    depends = false;
+    CHECK_CLOSE(h(x, w), w + 1.0);
   }
 }
 
@@ -185,8 +216,14 @@ TEST_CASE("vmap errors: a random op under randomness=error") {
     m = error_of([&] { outer(jit::randn({2, 3, 4}, 2)); }, ErrorKind::Randomness);
     CHECK_MENTIONS(m, "vmap(blend)", "random op 'randn'");
     CHECK(inner(x).shape() == Shape{3, 4});
-    // A deterministic function through a transform with the default mode still works.
-    CHECK_CLOSE(jit::vmap(add2, 0, 0, Each{b}.opts())(x, x), x * 3.0);
+    // The same object, once the function no longer draws.
+    bool noisy = true;
+    auto h = jit::vmap([&](const Tensor& a) { return noisy ? a + jit::rand_like(a) : a * 3.0; }, 0, 0,
+                       Each{b}.opts());
+    m = error_of([&] { h(x); }, ErrorKind::Randomness);
+    CHECK_MENTIONS(m, "vmap(blend)", "random op 'rand'", "f32[4]");
+    noisy = false;
+    CHECK_CLOSE(h(x), x * 3.0);
   }
 }
 
@@ -194,7 +231,6 @@ TEST_CASE("vmap errors: data-dependent control flow") {
   Tensor x = jit::randn({3, 4}, 1);
   for (jit::Backend b : vt::kBackends) {
     CAPTURE(vt::backend_name(b));
-    bool take_abs = false;
     auto item = jit::vmap([&](const Tensor& a) { return jit::sum(a).item() > 0 ? a : -a; }, 0, 0, Each{b}.opts());
     std::string m = error_of([&] { item(x); }, ErrorKind::DataDependent);
     CHECK_MENTIONS(m, "vmap(blend)", "item()", "f32[]", "control flow", "jit::where");
@@ -204,9 +240,14 @@ TEST_CASE("vmap errors: data-dependent control flow") {
     auto at = jit::vmap([&](const Tensor& a) { return a * a.at({0}); }, 0, 0, Each{b}.opts());
     m = error_of([&] { at(x); }, ErrorKind::DataDependent);
     CHECK_MENTIONS(m, "vmap(blend)", "f32[4]");
-    // The same vmapped object, traced again without reading a value, works: a function whose
-    // control flow depends on a captured C++ flag rather than a tensor.
-    auto flag = jit::vmap([&](const Tensor& a) { return take_abs ? jit::abs(a) : a * 2.0; }, 0, 0, Each{b}.opts());
+    // The same vmapped object, traced again without reading a value, works (control flow on a
+    // C++ flag is fine: it is fixed while tracing).
+    bool read = true;
+    auto flag = jit::vmap([&](const Tensor& a) { return read && jit::sum(a).item() > 0 ? a : a * 2.0; },
+                          0, 0, Each{b}.opts());
+    m = error_of([&] { flag(x); }, ErrorKind::DataDependent);
+    CHECK_MENTIONS(m, "vmap(blend)", "item()");
+    read = false;
     CHECK_CLOSE(flag(x), x * 2.0);
     auto fixed = jit::vmap([&](const Tensor& a) { return jit::where(jit::sum(a) > 0.0, a, -a); }, 0, 0, Each{b}.opts());
     CHECK_CLOSE(fixed(x), jit::where(jit::sum(x, {1}, true) > 0.0, x, -x));
@@ -229,4 +270,21 @@ TEST_CASE("vmap errors: bad options") {
   std::string m = error_of([] { jit::vmap(add2, 0, 0, {.chunk_size = -1, .name = "blend"}); },
                            ErrorKind::InvalidArgument);
   CHECK_MENTIONS(m, "vmap(blend)", "chunk_size", "-1");
+}
+
+TEST_CASE("vmap errors: an error inside a nested vmap names both functions") {
+  Tensor xs = jit::randn({2, 3, 4}, 1), ys = jit::randn({2, 5, 4}, 2);
+  for (jit::Backend b : vt::kBackends) {
+    CAPTURE(vt::backend_name(b));
+    auto inner = jit::vmap(add2, 0, 0, {.backend = b, .name = "inner"});
+    auto outer = jit::vmap(inner, 0, 0, {.backend = b, .name = "outer"});
+    std::string m = error_of([&] { outer(xs, ys); }, ErrorKind::BatchSize);
+    CHECK_MENTIONS(m, "vmap(outer)", "vmap(inner)", "argument 0 (f32[3,4], in_dim 0) has 3",
+                   "argument 1 (f32[5,4], in_dim 0) has 5");
+    CHECK_CLOSE(outer(xs, xs), xs * 3.0);
+    auto bad_dim = jit::vmap(jit::vmap(add2, {0, 2}, 0, {.backend = b, .name = "inner"}), 0, 0,
+                             {.backend = b, .name = "outer"});
+    m = error_of([&] { bad_dim(xs, xs); }, ErrorKind::InvalidArgument);
+    CHECK_MENTIONS(m, "vmap(outer)", "vmap(inner)", "in_dims[1] = 2", "argument 1", "f32[3,4]");
+  }
 }

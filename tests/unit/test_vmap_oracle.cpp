@@ -281,6 +281,16 @@ std::vector<Tensor> inputs(const OpCase& c, std::span<const std::pair<std::span<
   return xs;
 }
 
+// x's values in a view whose elements are two apart (every other element of a buffer that
+// `keep` holds): an input that is not contiguous.
+Tensor strided(const Tensor& x, std::vector<Tensor>& keep) {
+  if (x.numel() == 0) return x;
+  keep.push_back(jit::stack({x, jit::zeros_like(x)}, -1));
+  Shape st(x.dim());
+  for (int64_t d = x.dim(), acc = 2; d-- > 0; acc *= x.size(d)) st[d] = acc;
+  return jit::from_blob(keep.back().data(), x.shape(), x.dtype(), st);
+}
+
 const InDim kOut0[] = {0};
 const InDim kOutLast[] = {-1};
 
@@ -322,6 +332,15 @@ void check_case(const OpCase& c, jit::Backend backend) {
     for (const ArgSpec& a : c.args)
       for (int64_t d : a.shape) empty |= d == 0;
     if (!empty) CHECK_MESSAGE(st.compiles <= 1, "the batch size must not be part of the signature");
+
+    // Strided inputs (a new signature), for the first combination only.
+    if (k == 0) {
+      std::vector<std::pair<std::span<const InDim>, int64_t>> dims{{in, 5}};
+      std::vector<Tensor> xs = inputs(c, dims, 5), keep, views;
+      for (const Tensor& x : xs) views.push_back(strided(x, keep));
+      INFO("strided inputs");
+      CHECK_CLOSE(v.call(views), vt::per_sample(c.f, in, kOut0, xs));
+    }
 
     // One level of nesting: the outer vmap maps `in`, the inner one the next combination (so
     // every argument is mapped by the outer, the inner, both or neither); the inner puts its
