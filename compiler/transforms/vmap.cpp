@@ -6,6 +6,7 @@
 //    unbatched: hoisted out of the batch). Otherwise the op's batching rule from the op table
 //    emits the batched computation; its result type is checked against [B] + the per-sample type.
 // 3. Random ops follow the randomness mode: an error, one draw per sample, or one shared draw.
+//    When nothing is mapped (jit::compile, grad) there is no batch and they simply draw.
 // 4. Each output's batch dim moves to its out_dim; an unbatched output is broadcast there.
 // 5. The per-sample fallback, for an op without a batching rule (none today): with a static
 //    batch size, the op runs once per sample on slices of its operands and the results are
@@ -13,6 +14,8 @@
 #include "transforms/vmap.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "transforms/batching.h"
 
@@ -117,6 +120,9 @@ Function vmap(const Function& f, const VmapSpec& spec) {
     throw Error(ErrorKind::InvalidArgument,
                 fmt::format("{}: out_dims has {} entries but the function returns {} outputs",
                             spec.context, spec.out_dims.size(), f.outputs.size()));
+  // Nothing mapped (jit::compile, grad): no batch, so random ops just draw, whatever the mode.
+  bool mapped = std::any_of(spec.in_dims.begin(), spec.in_dims.end(),
+                            [](const std::optional<int64_t>& d) { return d.has_value(); });
   Builder b(f.name);
   BatchCtx ctx{b, spec.batch_size, f};
   std::vector<BValue> map;
@@ -139,7 +145,7 @@ Function vmap(const Function& f, const VmapSpec& spec) {
       in.push_back(map[v]);
       any |= map[v].batched;
     }
-    if (info.cls == OpClass::Random) {
+    if (info.cls == OpClass::Random && mapped) {
       if (spec.randomness == RandomMode::Error)
         throw Error(ErrorKind::Randomness,
                     fmt::format("{}: random op '{}' ({}) under randomness=error; pass "

@@ -129,3 +129,33 @@ TEST_CASE("vmap edges: an undefined tensor argument is an error naming it") {
     CHECK_CLOSE(g(x, x), x * 2.0);
   }
 }
+
+TEST_CASE("vmap edges: random ops in jit::compile, and an inline vmap's draws inside it") {
+  auto noise = [](const Tensor& x) { return x + jit::rand_like(x); };
+  Tensor z = jit::zeros({4, 3});
+  for (jit::Backend backend : vt::kBackends) {
+    CAPTURE(vt::backend_name(backend));
+    // Nothing is mapped in jit::compile: random ops draw, with no randomness mode to choose.
+    auto c = jit::compile(noise, {.backend = backend});
+    jit::manual_seed(5);
+    Tensor a = c(z);
+    Tensor a_next = c(z);
+    jit::manual_seed(5);
+    CHECK_CLOSE(c(z), a, 0, 0);
+    CHECK_FALSE(jit::allclose(a, a_next));
+    CHECK(jit::min(a).item() >= 0.0);
+    // A vmap with Randomness::Different traced inline into a compiled function.
+    auto inner = jit::vmap(noise, 0, 0, {.randomness = jit::Randomness::Different, .backend = backend});
+    auto outer = jit::compile([&](const Tensor& x) { return inner(x) * 2.0; }, {.backend = backend});
+    jit::manual_seed(5);
+    Tensor b = outer(z);
+    CHECK_FALSE(jit::allclose(jit::select(b, 0, 0), jit::select(b, 0, 1)));
+    jit::manual_seed(5);
+    CHECK_CLOSE(outer(z), b, 0, 0);
+    // Under the default mode the inline vmap still refuses.
+    auto strict = jit::vmap(noise, 0, 0, {.backend = backend, .name = "noise"});
+    auto wrapped = jit::compile([&](const Tensor& x) { return strict(x); }, {.backend = backend});
+    std::string m = vt::error_of([&] { wrapped(z); }, jit::ErrorKind::Randomness);
+    CHECK_MENTIONS(m, "vmap(noise)", "random op 'rand'");
+  }
+}
