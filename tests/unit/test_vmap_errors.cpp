@@ -249,7 +249,8 @@ TEST_CASE("vmap errors: data-dependent control flow") {
     CHECK_MENTIONS(m, "vmap(blend)", "item()");
     read = false;
     CHECK_CLOSE(flag(x), x * 2.0);
-    auto fixed = jit::vmap([&](const Tensor& a) { return jit::where(jit::sum(a) > 0.0, a, -a); }, 0, 0, Each{b}.opts());
+    auto fixed = jit::vmap([&](const Tensor& a) { return jit::where(jit::sum(a) > 0.0, a, -a); }, 0, 0,
+                           Each{b}.opts());
     CHECK_CLOSE(fixed(x), jit::where(jit::sum(x, {1}, true) > 0.0, x, -x));
   }
 }

@@ -5,6 +5,8 @@
 // op); adding an op is adding a row.
 #include "vmap_test_util.h"
 
+#include "frontend/dispatch.h"
+
 #include <array>
 #include <utility>
 
@@ -15,6 +17,8 @@ using jit::Shape;
 using jit::Tensor;
 using vt::InDim;
 using A = std::span<const Tensor>;
+using jit::detail::apply;
+using jit::ir::OpId;
 
 // How an argument's values are drawn, so every op sees inputs in its domain.
 enum class Gen { Normal, Positive, Unit, Bool, Index, Int };
@@ -200,6 +204,17 @@ const std::vector<OpCase>& cases() {
       {"sum over an empty dim", {F({0, 3})}, [](A x) { return jit::sum(x[0], {0}); }},
       {"mm with k = 0", {F({2, 0}), F({0, 3})}, [](A x) { return jit::mm(x[0], x[1]); }},
       {"concat with an empty part", {F({2, 0}), F({2, 3})}, [](A x) { return jit::concat({x[0], x[1]}, 1); }},
+      // ---- primitives no public op makes directly (the derivatives of slice, index_select and
+      // gather use them)
+      {"pad (primitive)", {F({2, 3})},
+       [](A x) {
+         return apply(OpId::Pad, {x[0]},
+                      {{"dim", int64_t(1)}, {"start", int64_t(1)}, {"step", int64_t(2)}, {"size", int64_t(7)}});
+       }},
+      {"scatter_add (primitive)", {F({3, 4}), I({3, 2}, 4), F({3, 2})},
+       [](A x) { return apply(OpId::ScatterAdd, {x[0], x[1], x[2]}, {{"dim", int64_t(1)}}); }},
+      {"scatter_add dim 0 (primitive)", {F({4, 2}), I({3, 2}, 4), F({3, 2})},
+       [](A x) { return apply(OpId::ScatterAdd, {x[0], x[1], x[2]}, {{"dim", int64_t(0)}}); }},
       // ---- normalisation
       {"softmax", {F({2, 3})}, [](A x) { return jit::softmax(x[0], 1); }},
       {"softmax dim 0", {F({2, 3})}, [](A x) { return jit::softmax(x[0], 0); }},

@@ -313,10 +313,12 @@ TEST_CASE("vmap semantics: nested vmap computes all pairs") {
     REQUIRE(d.shape() == Shape{5, 6});
     for (int64_t i = 0; i < 5; ++i)
       for (int64_t j = 0; j < 6; ++j)
-        CHECK(d.at({i, j}) == doctest::Approx(dist(jit::select(xs, 0, i), jit::select(ys, 0, j)).item()).epsilon(1e-5));
+        CHECK(d.at({i, j}) ==
+              doctest::Approx(dist(jit::select(xs, 0, i), jit::select(ys, 0, j)).item()).epsilon(1e-5));
     // Three levels, the innermost over the features: |x_i[k] - y_j[k]|.
     auto absdiff = [](const Tensor& a, const Tensor& b) { return jit::abs(a - b); };
-    auto triple = jit::vmap(jit::vmap(jit::vmap(absdiff, {0, 0}, 0, o), {jit::none, 0}, 0, o), {0, jit::none}, 0, o);
+    auto triple =
+        jit::vmap(jit::vmap(jit::vmap(absdiff, {0, 0}, 0, o), {jit::none, 0}, 0, o), {0, jit::none}, 0, o);
     Tensor t = triple(xs, ys);
     REQUIRE(t.shape() == Shape{5, 6, 4});
     CHECK_CLOSE(t, jit::abs(jit::unsqueeze(xs, 1) - jit::unsqueeze(ys, 0)));
