@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
+#include <llvm/Analysis/TargetTransformInfo.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -45,6 +46,18 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Asks LLVM's own cost model of the target whether an 8 x f32 gather stays one instruction.
+bool has_fast_gather(llvm::TargetMachine& tm) {
+  llvm::LLVMContext ctx;
+  llvm::Module m("probe", ctx);
+  m.setDataLayout(tm.createDataLayout());
+  auto* fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
+                                    llvm::Function::ExternalLinkage, "probe", m);
+  llvm::TargetTransformInfo tti = tm.getTargetTransformInfo(*fn);
+  auto* vt = llvm::FixedVectorType::get(llvm::Type::getFloatTy(ctx), 8);
+  return tti.isLegalMaskedGather(vt, llvm::Align(4)) && !tti.forceScalarizeMaskedGather(vt, llvm::Align(4));
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -68,6 +81,7 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
                                : f.find("+avx2") != std::string::npos  ? 32
                                                                        : 16;
   impl_->tm = check(jtmb.createTargetMachine(), "creating the target machine");
+  impl_->target.fast_gather = has_fast_gather(*impl_->tm);
   impl_->jit = check(llvm::orc::LLJITBuilder()
                           .setJITTargetMachineBuilder(jtmb)
                           .setSupportConcurrentCompilation(true)  // callers compile in parallel

@@ -97,7 +97,10 @@ Emitter::Address Emitter::address(int buffer, const Index& at) {
   bool vector = width_ > 1 && !dyn && !runtime_lane;
   if (analyzing_) {
     a.lane_step = vector ? lane : -1;
-    a.cost = width_ == 1 ? 1 : !vector ? 2.0 + width_ : lane == 0 ? 0.5 : lane == 1 ? 1 : 1.0 + width_ / 2.0;
+    // A gather: about half a load per lane where the hardware gathers, a load and an insert
+    // per lane where LLVM scalarizes it.
+    double gather = target_.fast_gather ? 1.0 + width_ / 2.0 : 2.0 + 1.5 * width_;
+    a.cost = width_ == 1 ? 1 : !vector ? 1.0 + gather : lane == 0 ? 0.5 : lane == 1 ? 1 : gather;
     return a;
   }
   llvm::Type* et = scalar_type(v.dtype);
@@ -146,7 +149,15 @@ llvm::Value* Emitter::load(int buffer, const Index& at) {
     else
       v = b_->CreateAlignedLoad(vt, a.ptr, align);
   } else {
-    v = b_->CreateMaskedGather(vt, a.ptrs, align, mask_, mask_ ? llvm::Constant::getNullValue(vt) : nullptr);
+    if (mask_ && !target_.fast_gather) {
+      // Scalarized, a masked gather branches per lane: read lane 0's element (always active)
+      // on the inactive lanes instead, unmasked, and zero them after.
+      llvm::Value* lane0 = b_->CreateVectorSplat(width_, b_->CreateExtractElement(a.ptrs, uint64_t(0)));
+      v = b_->CreateMaskedGather(vt, b_->CreateSelect(mask_, a.ptrs, lane0), align);
+      v = b_->CreateSelect(mask_, v, llvm::Constant::getNullValue(vt));
+    } else {
+      v = b_->CreateMaskedGather(vt, a.ptrs, align, mask_, mask_ ? llvm::Constant::getNullValue(vt) : nullptr);
+    }
   }
   if (dt == DType::b8) v = b_->CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
   return v;

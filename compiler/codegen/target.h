@@ -10,6 +10,11 @@ struct TargetInfo {
   std::string cpu;       // e.g. "znver4", from the host
   std::string features;  // "+avx512f,+avx2,..."
   int vector_bytes = 16; // the widest vector registers: 64 with AVX-512, 32 with AVX2
+  // Whether LLVM lowers a vector gather to the hardware's gather instruction (AVX-512, Intel's
+  // fast AVX2 gathers) rather than one scalar load per lane (znver3, for one): the emitter
+  // prices strided lanes by it, and keeps masks off gathers that will be scalarized (a masked
+  // one becomes a branch per lane, slow to compile and to run).
+  bool fast_gather = true;
 };
 
 }  // namespace jit::cg

@@ -2,8 +2,8 @@
 //  1. Triad: every thread first-touches its own part of a, b, c, then repeats the triad on it
 //     R times between two barriers; R is raised until one timed region lasts >= 5 ms; the median
 //     of 5 regions gives bytes / second.
-//  2. FMA peak: 12 independent chains of _mm512_fmadd_ps per thread (more than latency x ports),
-//     timed between barriers as above.
+//  2. FMA peak: 12 independent chains of vector FMAs per thread (more than latency x ports) at the
+//     widest width this build targets (-march=native: AVX-512 or AVX2), timed as above.
 #include "limits.h"
 
 #include <immintrin.h>
@@ -76,25 +76,43 @@ double measure_triad(int64_t footprint, int threads) {
   return 12.0 * double(n) / s;
 }
 
-__attribute__((target("avx512f"))) double measure_fma(int threads) {
+#if defined(__AVX512F__)
+using Vec = __m512;
+constexpr int kLanes = 16;
+Vec splat(float x) { return _mm512_set1_ps(x); }
+Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+#elif defined(__AVX2__) && defined(__FMA__)
+using Vec = __m256;
+constexpr int kLanes = 8;
+Vec splat(float x) { return _mm256_set1_ps(x); }
+Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+#else
+#error "the FMA peak loop needs AVX2 and FMA or AVX-512 (-march=native on this machine has neither)"
+#endif
+
+double measure_fma(int threads) {
   constexpr int kChains = 12;
   constexpr int64_t kInner = 1000;
-  std::vector<float> sink(threads * 16 * 8);
+  std::vector<float> sink(threads * kLanes * 8);
   double s = seconds_per_rep(threads, 0.02, [&](int t, int64_t reps) {
-    __m512 acc[kChains];
-    for (int j = 0; j < kChains; ++j) acc[j] = _mm512_set1_ps(1.0f + 0.001f * float(j + t));
-    const __m512 m = _mm512_set1_ps(0.9999999f), a = _mm512_set1_ps(1e-7f);
+    Vec acc[kChains];
+    for (int j = 0; j < kChains; ++j) acc[j] = splat(1.0f + 0.001f * float(j + t));
+    const Vec m = splat(0.9999999f), a = splat(1e-7f);
     for (int64_t r = 0; r < reps; ++r)
       for (int64_t i = 0; i < kInner; ++i)
 #pragma GCC unroll 12
-        for (int j = 0; j < kChains; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
-    __m512 sum = acc[0];
-    for (int j = 1; j < kChains; ++j) sum = _mm512_add_ps(sum, acc[j]);
-    _mm512_storeu_ps(&sink[size_t(t) * 16 * 8], sum);
+        for (int j = 0; j < kChains; ++j) acc[j] = vfma(acc[j], m, a);
+    Vec sum = acc[0];
+    for (int j = 1; j < kChains; ++j) sum = add(sum, acc[j]);
+    store(&sink[size_t(t) * kLanes * 8], sum);
   });
   volatile float keep = sink[0];
   (void)keep;
-  return double(threads) * kInner * kChains * 16 * 2 / s;
+  return double(threads) * kInner * kChains * kLanes * 2 / s;
 }
 
 std::mutex g_mu;

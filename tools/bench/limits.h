@@ -1,6 +1,6 @@
 // tools/bench/limits.h: this machine's limits, measured in the run: memory bandwidth (the STREAM
 // triad a[i] = b[i] + s * c[i], counted as 12 bytes per element as STREAM counts it) and the FMA
-// peak (independent AVX-512 FMAs), per thread count. A workload's roofline time is
+// peak (independent vector FMAs at the build's widest width), per thread count. A workload's roofline time is
 // max(bytes / triad bandwidth at the workload's footprint, flops / FMA peak).
 #pragma once
 
@@ -12,7 +12,7 @@ namespace bench {
 // threads (each on its own contiguous part). Measured once per (footprint, threads).
 double triad_bandwidth(int64_t footprint, int threads);
 
-// Flops per second of AVX-512 FMAs (one FMA = 2 flops per lane) on `threads` threads.
+// Flops per second of vector FMAs (AVX-512 or AVX2) (one FMA = 2 flops per lane) on `threads` threads.
 double fma_peak(int threads);
 
 // The roofline time of a workload, in ns.
