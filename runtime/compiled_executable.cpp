@@ -34,19 +34,26 @@ struct Arena {
 // initial-exec: a thread-local in a shared library without a __tls_get_addr call per access.
 __attribute__((tls_model("initial-exec"))) thread_local Arena t_hoisted, t_scratch;
 
-constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements per call worth a second thread
+constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements touched per call worth a second thread
 
 class CompiledExecutable : public Executable {
  public:
   CompiledExecutable(const ir::Function& f, const cg::Schedule& s, KernelFns fns)
       : fns_(fns), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes),
         nparams_(f.params.size()), nout_(f.outputs.size()) {
-    for (const cg::Group& g : s.body) {
-      const ir::Type& t = f.type(g.root);
+    // A sample's work: the elements each body group writes and its root reads (a contraction
+    // or reduction reads many elements per one it writes; an unbatched weight counts in full).
+    auto elements = [&](ir::ValueId v) {
       int64_t n = 1;
-      for (int64_t d : t.shape) n *= d == ir::kDyn ? 1 : d;
-      work_per_sample_ += std::max<int64_t>(n, 1);
+      for (int64_t d : f.type(v).shape) n *= d == ir::kDyn ? 1 : d;
+      return n;
+    };
+    for (const cg::Group& g : s.body) {
+      work_per_sample_ += elements(g.root);
+      if (!f.is_param(g.root))
+        for (ir::ValueId v : f.node_of(g.root).operands) work_per_sample_ += elements(v);
     }
+    work_per_sample_ = std::max<int64_t>(work_per_sample_, 1);
   }
 
   void run(std::span<const Tensor> args, std::span<const Tensor> captures,

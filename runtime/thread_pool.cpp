@@ -2,6 +2,7 @@
 #include "runtime/thread_pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,13 @@
 namespace jit::rt {
 
 namespace {
+
+void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 struct Job {
   const std::function<void(int64_t)>* fn;
   int64_t n;
@@ -22,13 +30,19 @@ struct Job {
 };
 }  // namespace
 
+// A worker that finished a job spins this long for the next one before it sleeps: waking a
+// sleeping thread costs tens of microseconds (more in a VM), as much as a whole mid-sized call,
+// and calls tend to come back to back.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
 struct ThreadPool::Impl {
   std::mutex run_mu;  // one parallel_for at a time
   std::mutex mu;
   std::condition_variable wake, released;
-  Job* job = nullptr;  // the current job, or null
-  uint64_t generation = 0;
-  bool stop = false;
+  Job* job = nullptr;                   // the current job, or null (guarded by mu)
+  std::atomic<uint64_t> generation{0};  // bumped under mu with each job, read by spinners
+  std::atomic<bool> stop{false};
+  int sleepers = 0;                     // workers waiting on `wake` (guarded by mu)
   std::vector<std::thread> workers;
 };
 
@@ -39,9 +53,15 @@ ThreadPool::ThreadPool() : impl_(new Impl) {
       uint64_t seen = 0;
       for (;;) {
         Job* job;
+        auto until = std::chrono::steady_clock::now() + kSpin;
+        while (impl_->generation.load(std::memory_order_acquire) == seen && !impl_->stop.load() &&
+               std::chrono::steady_clock::now() < until)
+          pause();
         {
           std::unique_lock<std::mutex> lock(impl_->mu);
+          ++impl_->sleepers;
           impl_->wake.wait(lock, [&] { return impl_->stop || impl_->generation != seen; });
+          --impl_->sleepers;
           if (impl_->stop) return;
           seen = impl_->generation;
           job = impl_->job;
@@ -80,12 +100,14 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
   Job job;
   job.fn = &fn;
   job.n = n;
+  bool sleeping;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->job = &job;
     ++impl_->generation;
+    sleeping = impl_->sleepers > 0;
   }
-  impl_->wake.notify_all();
+  if (sleeping) impl_->wake.notify_all();  // spinning workers see the generation
   job.work();
   // Every task is taken; wait for the workers still running theirs, then retire the job.
   std::unique_lock<std::mutex> lock(impl_->mu);
