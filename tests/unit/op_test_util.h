@@ -95,15 +95,18 @@ inline std::string mismatch(const Tensor& got, DType dtype, const Shape& shape,
     CHECK_MESSAGE(mismatch_.empty(), mismatch_);                   \
   } while (0)
 
-// The message of the jit::Error `f` throws (checking its kind), or "" when it throws none.
+// The message of the jit::Error `f` throws, checking its kind; "" (and a failed check) when it
+// throws none.
 template <class F>
 std::string error_of(F&& f, jit::ErrorKind kind) {
   try {
     f();
   } catch (const jit::Error& e) {
-    CHECK_MESSAGE(e.kind() == kind, "kind ", std::string(jit::error_kind_name(e.kind())), " for: ", std::string(e.what()));
+    CHECK_MESSAGE(e.kind() == kind, "kind ", std::string(jit::error_kind_name(e.kind())),
+                  " for: ", std::string(e.what()));
     return e.what();
   }
+  FAIL_CHECK("no jit::Error thrown");
   return "";
 }
 

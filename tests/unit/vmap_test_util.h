@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "op_test_util.h"
+
 namespace vt {
 
 using jit::DType;
@@ -122,20 +124,7 @@ inline std::string differs(std::span<const Tensor> got, std::span<const Tensor> 
     CHECK_MESSAGE(differs_.empty(), differs_);          \
   } while (0)
 
-// The message of the jit::Error `f` throws, checking its kind; "" (and a failed check) when it
-// throws none.
-template <class F>
-std::string error_of(F&& f, jit::ErrorKind kind) {
-  try {
-    f();
-  } catch (const jit::Error& e) {
-    CHECK_MESSAGE(e.kind() == kind, "kind ", std::string(jit::error_kind_name(e.kind())),
-                  " for: ", std::string(e.what()));
-    return e.what();
-  }
-  FAIL_CHECK("no jit::Error thrown");
-  return "";
-}
+using ::optest::error_of;  // the message of the jit::Error `f` throws (op_test_util.h)
 
 // Checks that `msg` contains every one of `parts`.
 #define CHECK_MENTIONS(msg, ...)                                           \
