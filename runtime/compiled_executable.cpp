@@ -43,11 +43,7 @@ class CompiledExecutable : public Executable {
         nparams_(f.params.size()), nout_(f.outputs.size()) {
     // A sample's work: the elements each body group writes and its root reads (a contraction
     // or reduction reads many elements per one it writes; an unbatched weight counts in full).
-    auto elements = [&](ir::ValueId v) {
-      int64_t n = 1;
-      for (int64_t d : f.type(v).shape) n *= d == ir::kDyn ? 1 : d;
-      return n;
-    };
+    auto elements = [&](ir::ValueId v) { return ir::checked_numel(ir::resolve(f.type(v).shape, 1)); };
     for (const cg::Group& g : s.body) {
       work_per_sample_ += elements(g.root);
       if (!f.is_param(g.root))
