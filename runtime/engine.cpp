@@ -5,10 +5,10 @@
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/Analysis/TargetTransformInfo.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/PassManager.h>
@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <vector>
 
 #include "jit/error.h"
 
@@ -60,12 +61,54 @@ bool has_fast_gather(llvm::TargetMachine& tm) {
 
 }  // namespace
 
+// Target machines are not thread-safe and cost a millisecond or more to create (subtarget, lowering
+// and legalizer tables), so each compile borrows one from this pool and returns it: callers that
+// compile at the same time each get their own, and a sequence of compiles reuses one.
+class TargetMachinePool {
+ public:
+  explicit TargetMachinePool(llvm::orc::JITTargetMachineBuilder jtmb) : jtmb_(std::move(jtmb)) {}
+
+  class Lease {
+   public:
+    Lease(TargetMachinePool& pool, std::unique_ptr<llvm::TargetMachine> tm) : pool_(pool), tm_(std::move(tm)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      std::lock_guard<std::mutex> lock(pool_.mu_);
+      pool_.free_.push_back(std::move(tm_));
+    }
+    llvm::TargetMachine& operator*() const { return *tm_; }
+
+   private:
+    TargetMachinePool& pool_;
+    std::unique_ptr<llvm::TargetMachine> tm_;
+  };
+
+  Lease borrow() { return Lease(*this, take()); }
+
+ private:
+  std::unique_ptr<llvm::TargetMachine> take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        std::unique_ptr<llvm::TargetMachine> tm = std::move(free_.back());
+        free_.pop_back();
+        return tm;
+      }
+    }
+    return check(jtmb_.createTargetMachine(), "creating a target machine");
+  }
+
+  llvm::orc::JITTargetMachineBuilder jtmb_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<llvm::TargetMachine>> free_;
+};
+
 struct Engine::Impl {
-  std::unique_ptr<llvm::orc::LLJIT> jit;
-  std::unique_ptr<llvm::TargetMachine> tm;  // for optimization and assembly dumps
+  std::unique_ptr<TargetMachinePool> machines;
+  std::unique_ptr<llvm::orc::LLJIT> jit;  // links the objects and resolves symbols
   cg::TargetInfo target;
   std::atomic<uint64_t> counter{0};
-  std::mutex tm_mu;  // a TargetMachine is not thread-safe
 };
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {
@@ -73,6 +116,9 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   llvm::InitializeNativeTargetAsmPrinter();
   auto jtmb = check(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host");
   jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+  // What LLJIT would choose for an ELF host with JITLink; the objects compiled here must match.
+  jtmb.setCodeModel(llvm::CodeModel::Small);
+  jtmb.setRelocationModel(llvm::Reloc::PIC_);
   impl_->target.triple = jtmb.getTargetTriple().str();
   impl_->target.cpu = jtmb.getCPU();
   impl_->target.features = jtmb.getFeatures().getString();
@@ -80,11 +126,13 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   impl_->target.vector_bytes = f.find("+avx512f") != std::string::npos ? 64
                                : f.find("+avx2") != std::string::npos  ? 32
                                                                        : 16;
-  impl_->tm = check(jtmb.createTargetMachine(), "creating the target machine");
-  impl_->target.fast_gather = has_fast_gather(*impl_->tm);
+  impl_->machines = std::make_unique<TargetMachinePool>(jtmb);
+  impl_->target.fast_gather = has_fast_gather(*impl_->machines->borrow());
+  // Modules are compiled to objects by Engine::add in the calling thread, so the JIT only links:
+  // no IR layer, no compile threads, no copy of each module into a new context.
   impl_->jit = check(llvm::orc::LLJITBuilder()
                           .setJITTargetMachineBuilder(jtmb)
-                          .setSupportConcurrentCompilation(true)  // callers compile in parallel
+                          .setSupportConcurrentCompilation(false)
                           .create(),
                       "creating the JIT");
   auto gen = check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
@@ -114,6 +162,8 @@ void Engine::prepare(llvm::Module& m) const {
 AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
                         const std::vector<std::string>& symbols, bool want_text) {
   AddedModule out;
+  TargetMachinePool::Lease machine = impl_->machines->borrow();
+  llvm::TargetMachine& tm = *machine;
   auto t0 = std::chrono::steady_clock::now();
   {
     // The IR arrives vectorized, so the pipeline is lean: promote accumulators to registers,
@@ -122,8 +172,7 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    std::lock_guard<std::mutex> lock(impl_->tm_mu);
-    llvm::PassBuilder pb(impl_->tm.get());
+    llvm::PassBuilder pb(&tm);
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);
@@ -141,14 +190,14 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
     llvm::raw_svector_ostream asm_os(buf);
     llvm::legacy::PassManager pm;
     std::unique_ptr<llvm::Module> clone = llvm::CloneModule(*m);  // codegen passes rewrite IR
-    std::lock_guard<std::mutex> lock(impl_->tm_mu);
-    if (!impl_->tm->addPassesToEmitFile(pm, asm_os, nullptr, llvm::CodeGenFileType::AssemblyFile))
-      pm.run(*clone);
+    if (!tm.addPassesToEmitFile(pm, asm_os, nullptr, llvm::CodeGenFileType::AssemblyFile)) pm.run(*clone);
     out.assembly = std::string(buf.str());
   }
   t0 = std::chrono::steady_clock::now();
-  llvm::orc::ThreadSafeModule tsm(std::move(m), std::move(ctx));
-  if (auto e = impl_->jit->addIRModule(std::move(tsm))) fail("adding a module", std::move(e));
+  std::unique_ptr<llvm::MemoryBuffer> object = check(llvm::orc::SimpleCompiler(tm)(*m), "compiling");
+  m.reset();
+  ctx.reset();
+  if (auto e = impl_->jit->addObjectFile(std::move(object))) fail("adding an object", std::move(e));
   for (const std::string& s : symbols)
     out.addresses.push_back(check(impl_->jit->lookup(s), "looking up " + s).toPtr<void*>());
   out.codegen_ms = ms_since(t0);
