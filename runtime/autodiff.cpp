@@ -164,9 +164,12 @@ class AdState : public rt::TracedTransform {
     for (const ir::Param& p : f.params) in.push_back(tr->input(p.type, p.captured));
     Shape basis_shape = seeded.shape;
     basis_shape.insert(basis_shape.begin(), n);
-    Tensor basis = eye(n, seeded.dtype).reshape(basis_shape);
     detail::TraceScope scope(tr);
-    in.push_back(basis);
+    // The identity as ops (diag of ones, see simplify), not a captured matrix: the simplifier
+    // sees it, and contractions with it become scalings.
+    Tensor ones = expand(detail::constant(1, seeded.dtype), {n});
+    Tensor eye = detail::apply(ir::OpId::Pad, {ones}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", n + 1}, {"size", n * n}});
+    in.push_back(reshape(reshape(eye, {n, n}), basis_shape));
     std::vector<Tensor> outs = tr->inline_function(batched, in);
     Tensor j = outs.back();  // [n, grad or tangent dims...]
     if (!rev) j = movedim(j, 0, -1);  // [y dims..., n]

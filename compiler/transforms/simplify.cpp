@@ -57,6 +57,78 @@ class Simplifier {
   // v itself can stand for a node of type t (no broadcasting or dtype change).
   bool same_type(ValueId v, const Type& t) const { return b_.type(v) == t; }
 
+  // Diagonal matrices: diag(d) of a vector d[n] is reshape(pad(d, step n+1, size n*n), [n, n]),
+  // the form Jacobians use for their identity basis. Over a diagonal, a product with any
+  // operand keeps only that operand's diagonal, and a contraction is a row (or column) scaling:
+  // an n x n x m contraction with an identity becomes n x m multiplies.
+  ValueId diagonal_vector(ValueId v) const {
+    const Node* r = b_.node(v);
+    if (!r || r->op != OpId::Reshape || b_.type(v).rank() != 2) return -1;
+    int64_t n = b_.type(v).shape[0];
+    const Node* p = b_.node(r->operands[0]);
+    if (!p || p->op != OpId::Pad || b_.type(v).shape[1] != n) return -1;
+    ValueId d = p->operands[0];
+    if (b_.type(d).shape != Shape{n} || p->attrs.get_int("start") != 0 || p->attrs.get_int("step") != n + 1 ||
+        p->attrs.get_int("size") != n * n)
+      return -1;
+    return d;
+  }
+  ValueId diag(ValueId d) {
+    int64_t n = b_.type(d).shape[0];
+    ValueId p = b_.op(OpId::Pad, {d}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", n + 1}, {"size", n * n}});
+    return b_.op(OpId::Reshape, {p}, {{"shape", Shape{n, n}}});
+  }
+  // The diagonal of y broadcast to [n, n], as a vector [n] (or a scalar that broadcasts to one).
+  ValueId diagonal_of(ValueId y, int64_t n) {
+    const Shape s = b_.type(y).shape;
+    if (ir::checked_numel(s) == 1) return s.empty() ? y : b_.op(OpId::Reshape, {y}, {{"shape", Shape{}}});
+    if (s == Shape{n} || s == Shape{1, n} || s == Shape{n, 1})
+      return s.size() == 1 ? y : b_.op(OpId::Reshape, {y}, {{"shape", Shape{n}}});
+    if (s != Shape{n, n}) return -1;
+    ValueId flat = b_.op(OpId::Reshape, {y}, {{"shape", Shape{n * n}}});
+    return b_.op(OpId::Slice, {flat}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"stop", n * n}, {"step", n + 1}});
+  }
+  // diag(d) * y = diag(d * diagonal(y)).
+  ValueId diagonal_product(const std::vector<ValueId>& ops, const Type& t) {
+    for (int side = 0; side < 2; ++side) {
+      ValueId d = diagonal_vector(ops[side]);
+      if (d < 0 || b_.type(ops[side]) != t || b_.type(ops[1 - side]).dtype != t.dtype) continue;
+      ValueId yd = diagonal_of(ops[1 - side], t.shape[0]);
+      if (yd < 0) continue;
+      return diag(b_.op(OpId::Mul, side == 0 ? std::vector<ValueId>{d, yd} : std::vector<ValueId>{yd, d}));
+    }
+    return -1;
+  }
+  // A contraction of one axis of diag(d) with axis k of m: d scales m's slices along k, which
+  // move to where the diagonal's free axis stands in the result.
+  ValueId diagonal_contraction(const Node& n, const std::vector<ValueId>& ops, const Type& t) {
+    if (!n.attrs.get_ints("batch_lhs").empty()) return -1;
+    const Shape& cl = n.attrs.get_ints("contract_lhs");
+    const Shape& cr = n.attrs.get_ints("contract_rhs");
+    if (cl.size() != 1) return -1;
+    for (int side = 0; side < 2; ++side) {
+      ValueId d = diagonal_vector(ops[side]);
+      if (d < 0) continue;
+      ValueId m = ops[1 - side];
+      const Type& mt = b_.type(m);
+      if (mt.dtype != t.dtype) continue;
+      int64_t k = side == 0 ? cr[0] : cl[0];
+      Shape perm;
+      for (int64_t i = 0; i < mt.rank(); ++i)
+        if (i != k) perm.push_back(i);
+      perm.insert(side == 0 ? perm.begin() : perm.end(), k);  // the scaled axis: first or last
+      ValueId moved = b_.op(OpId::Permute, {m}, {{"perm", perm}});
+      ValueId scale = d;
+      if (side == 0) {  // d along the first axis: [n, 1, ..., 1]
+        Shape s(static_cast<size_t>(mt.rank()), 1);
+        s[0] = b_.type(d).shape[0];
+        scale = b_.op(OpId::Reshape, {d}, {{"shape", s}});
+      }
+      return b_.op(OpId::Mul, side == 0 ? std::vector<ValueId>{scale, moved} : std::vector<ValueId>{moved, scale});
+    }
+    return -1;
+  }
+
   ValueId rewrite(const Node& n, const std::vector<ValueId>& ops) {
     Type t = infer_type(n.op, types(ops), n.attrs);
     if (ValueId r = identity(n, ops, t); r >= 0) return r;
@@ -77,6 +149,7 @@ class Simplifier {
       case OpId::Mul:
         if (is_const(ops[1], 1)) return keep(0);
         if (is_const(ops[0], 1)) return keep(1);
+        if (ValueId r = diagonal_product(ops, t); r >= 0) return r;
         // x * -1 is -x exactly
         if (fl && is_const(ops[1], -1, true) && same_type(ops[0], t)) return b_.op(OpId::Neg, {ops[0]});
         if (fl && is_const(ops[0], -1, true) && same_type(ops[1], t)) return b_.op(OpId::Neg, {ops[1]});
@@ -121,6 +194,9 @@ class Simplifier {
         }
         break;
       }
+      case OpId::DotGeneral:
+        if (ValueId r = diagonal_contraction(n, ops, t); r >= 0) return r;
+        break;
       default: break;
     }
     return -1;

@@ -2,6 +2,8 @@
 // that are exact in IEEE arithmetic (and none that are not).
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "interp/interpreter.h"
 #include "ir/ir.h"
 #include "ir/text.h"
@@ -86,4 +88,71 @@ TEST_CASE("simplify: layout ops compose and no-ops vanish") {
   Tensor in = jit::randn({2, 3, 4}, 1);
   std::vector<Tensor> out = interpret(g, {&in, 1});
   CHECK(jit::allclose(out[1], in.reshape({24})));
+}
+
+namespace {
+// diag(d) as the Jacobian basis writes it: reshape(pad(d, step n+1, size n*n), [n, n]).
+ValueId diag(Builder& b, ValueId d, int64_t n) {
+  ValueId p = b.op(OpId::Pad, {d}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", n + 1}, {"size", n * n}});
+  return b.op(OpId::Reshape, {p}, {{"shape", Shape{n, n}}});
+}
+}  // namespace
+
+TEST_CASE("simplify: products and contractions with a diagonal matrix") {
+  const int64_t n = 5;
+  // Each case: the other operand's shape, and the expression over (diag, other).
+  struct Case {
+    const char* name;
+    Shape other;
+    std::function<ValueId(Builder&, ValueId, ValueId)> expr;
+    int contractions_left;
+  };
+  auto dot = [](Builder& b, ValueId l, ValueId r, int64_t cl, int64_t cr) {
+    return b.op(OpId::DotGeneral, {l, r},
+                {{"batch_lhs", Shape{}}, {"batch_rhs", Shape{}}, {"contract_lhs", Shape{cl}}, {"contract_rhs", Shape{cr}}});
+  };
+  std::vector<Case> cases = {
+      {"diag * scalar", {}, [](Builder& b, ValueId d, ValueId y) { return b.op(OpId::Mul, {d, y}); }, 0},
+      {"diag * row", {n}, [](Builder& b, ValueId d, ValueId y) { return b.op(OpId::Mul, {d, y}); }, 0},
+      {"column * diag", {n, 1}, [](Builder& b, ValueId d, ValueId y) { return b.op(OpId::Mul, {y, d}); }, 0},
+      {"diag * [1,n]", {1, n}, [](Builder& b, ValueId d, ValueId y) { return b.op(OpId::Mul, {d, y}); }, 0},
+      {"diag * matrix", {n, n}, [](Builder& b, ValueId d, ValueId y) { return b.op(OpId::Mul, {d, y}); }, 0},
+      {"diag @ m (axis 0)", {n, 3}, [&](Builder& b, ValueId d, ValueId m) { return dot(b, d, m, 1, 0); }, 0},
+      {"diag^T @ m", {n, 3}, [&](Builder& b, ValueId d, ValueId m) { return dot(b, d, m, 0, 0); }, 0},
+      {"diag with m's axis 1 of 3", {2, n, 3}, [&](Builder& b, ValueId d, ValueId m) { return dot(b, d, m, 1, 1); }, 0},
+      {"m @ diag", {3, n}, [&](Builder& b, ValueId d, ValueId m) { return dot(b, m, d, 1, 0); }, 0},
+      {"m's axis 0 with diag", {n, 2, 3}, [&](Builder& b, ValueId d, ValueId m) { return dot(b, m, d, 0, 1); }, 0},
+      {"(diag * row) @ m: the jacrev of tanh(A v)", {n, 4},
+       [&](Builder& b, ValueId d, ValueId m) {
+         ValueId row = b.op(OpId::Tanh, {b.op(OpId::Sum, {m}, {{"dims", Shape{1}}, {"keepdim", int64_t(0)}})});
+         return dot(b, b.op(OpId::Mul, {d, row}), m, 1, 0);
+       },
+       0},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    Builder b("f");
+    ValueId v = b.param({DType::f32, {n}});
+    ValueId y = b.param({DType::f32, c.other});
+    Function f = b.finish({c.expr(b, diag(b, v, n), y)});
+    Function g = simplify(f);
+    verify(g);
+    CHECK(count(g, OpId::DotGeneral) == c.contractions_left);
+    CHECK(g.type(g.outputs[0]) == f.type(f.outputs[0]));
+    std::vector<Tensor> in = {jit::randn({n}, 3), jit::randn(c.other, 4)};
+    CHECK(jit::allclose(interpret(g, in)[0], interpret(f, in)[0], 1e-6, 1e-6));
+  }
+}
+
+TEST_CASE("simplify: a pad that is not a diagonal stays a contraction") {
+  Builder b("f");
+  ValueId v = b.param({DType::f32, {4}});
+  ValueId m = b.param({DType::f32, {4, 3}});
+  // step n, not n + 1: the ones land in column 0
+  ValueId p = b.op(OpId::Pad, {v}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", int64_t(4)}, {"size", int64_t(16)}});
+  ValueId e = b.op(OpId::Reshape, {p}, {{"shape", Shape{4, 4}}});
+  ValueId r = b.op(OpId::DotGeneral, {e, m},
+                   {{"batch_lhs", Shape{}}, {"batch_rhs", Shape{}}, {"contract_lhs", Shape{1}}, {"contract_rhs", Shape{0}}});
+  Function g = simplify(b.finish({r}));
+  CHECK(count(g, OpId::DotGeneral) == 1);
 }
