@@ -81,17 +81,22 @@ class CompiledExecutable : public Executable {
     if (batch > 0) {
       int threads = o.threads > 0 ? o.threads
                     : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;
-      int64_t chunk = o.chunk > 0 ? o.chunk : (batch + threads - 1) / threads;
-      int64_t tasks = (batch + chunk - 1) / chunk;
-      auto task = [&](int64_t i) {
-        cg::KernelArgs a = kargs;
-        a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
-        fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
-      };
-      if (threads > 1 && tasks > 1)
-        ThreadPool::instance().parallel_for(tasks, task);
-      else
-        for (int64_t i = 0; i < tasks; ++i) task(i);
+      if (threads == 1 && (o.chunk <= 0 || o.chunk >= batch)) {  // the usual small call: no division
+        kargs.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
+        fns_.body(&kargs, 0, batch);
+      } else {
+        int64_t chunk = o.chunk > 0 ? o.chunk : (batch + threads - 1) / threads;
+        int64_t tasks = (batch + chunk - 1) / chunk;
+        auto task = [&](int64_t i) {
+          cg::KernelArgs a = kargs;
+          a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
+          fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+        };
+        if (threads > 1 && tasks > 1)
+          ThreadPool::instance().parallel_for(tasks, task);
+        else
+          for (int64_t i = 0; i < tasks; ++i) task(i);
+      }
     }
     if (error)
       throw Error(ErrorKind::InvalidArgument,

@@ -35,7 +35,7 @@ std::vector<Tensor> TransformState::call_into(const CallArgs& args, TraceBody bo
                                                 describe(outputs[i]), i, describe(r[i])));
     copy_into(outputs[i], r[i]);
   }
-  return {outputs.begin(), outputs.end()};
+  return {};
 }
 
 CacheStats cache_stats(const TransformState& s) {
@@ -313,6 +313,11 @@ void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_
     throw Error(ErrorKind::InvalidArgument,
                 fmt::format("{}: {} output buffers given for {} outputs", context_,
                             outputs.size(), e.compiled.outputs.size()));
+  auto empty = [](const Tensor& x) {
+    for (int64_t d : x.shape())
+      if (d == 0) return true;
+    return false;
+  };
   auto range = [](const Tensor& x) {
     const char* p = static_cast<const char*>(x.data());
     int64_t lo = 0, hi = 0;
@@ -325,16 +330,19 @@ void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_
   };
   for (size_t i = 0; i < outputs.size(); ++i) {
     const ir::Type& t = e.compiled.type(e.compiled.outputs[i]);
-    Shape want = ir::resolve(t.shape, batch);
     const Tensor& o = outputs[i];
-    if (!o.is_concrete() || o.dtype() != t.dtype || o.shape() != want)
+    bool fits = o.is_concrete() && o.dtype() == t.dtype && o.dim() == t.rank();
+    for (int64_t d = 0; fits && d < t.rank(); ++d)
+      fits = o.shape()[d] == (t.shape[d] == ir::kDyn ? batch : t.shape[d]);
+    if (!fits)
       throw Error(ErrorKind::Shape,
                   fmt::format("{}: output buffer {} is {} but output {} is {}{}", context_, i,
-                              detail::describe(o), i, dtype_name(t.dtype), ir::shape_string(want)));
-    if (o.numel() == 0) continue;
+                              detail::describe(o), i, dtype_name(t.dtype),
+                              ir::shape_string(ir::resolve(t.shape, batch))));
+    if (empty(o)) continue;
     auto [olo, ohi] = range(o);
     auto overlaps = [&](const Tensor& x) {
-      if (x.numel() == 0) return false;
+      if (empty(x)) return false;
       auto [lo, hi] = range(x);
       return lo < ohi && olo < hi;
     };
@@ -354,7 +362,6 @@ std::vector<Tensor> TracedTransform::run(const Entry& e, const CallArgs& args, i
   std::vector<Tensor> outputs;
   if (!given.empty()) {
     check_outputs(e, args, batch, given);
-    outputs.assign(given.begin(), given.end());
   } else {
     outputs.reserve(e.compiled.outputs.size());
     for (ir::ValueId v : e.compiled.outputs) {
@@ -367,11 +374,11 @@ std::vector<Tensor> TracedTransform::run(const Entry& e, const CallArgs& args, i
   ro.chunk = opts_.chunk_size;
   ro.threads = opts_.threads;
   try {
-    e.exec->run(args.tensors, e.captures, outputs, batch, ro);
+    e.exec->run(args.tensors, e.captures, given.empty() ? std::span<const Tensor>(outputs) : given, batch, ro);
   } catch (const Error& err) {
     throw Error(err.kind(), fmt::format("{}: {}", context_, err.what()));
   }
-  return outputs;
+  return outputs;  // empty when the caller gave the buffers
 }
 
 }  // namespace rt

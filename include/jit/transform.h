@@ -84,7 +84,8 @@ class TransformState {
  public:
   virtual ~TransformState() = default;
   virtual std::vector<Tensor> call(const CallArgs& args, TraceBody body) = 0;
-  // The same, writing the results into caller-owned buffers (returned again).
+  // The same, writing the results into caller-owned buffers; returns nothing (a hot loop of
+  // `.into` calls allocates nothing, not even the list of results).
   virtual std::vector<Tensor> call_into(const CallArgs& args, TraceBody body,
                                         std::span<const Tensor> outputs);
 };
