@@ -127,6 +127,43 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
       break;
     }
   }
+  // Packing for reductions: an unbatched parameter met elementwise under a reduction that
+  // reduces its innermost dim (the distances from each sample to a set of points) is packed
+  // with its largest kept dim innermost, so the lanes can run along that dim of the result
+  // with contiguous loads instead of folding a short reduced dim horizontally.
+  for (const ir::Node& n : f.nodes) {
+    if (!is_batched(n.type) || (n.op != ir::OpId::Sum && n.op != ir::OpId::Prod && n.op != ir::OpId::Max &&
+                                n.op != ir::OpId::Min))
+      continue;
+    const ir::Type& in = f.type(n.operands[0]);
+    const Shape& dims = n.attrs.get_ints("dims");
+    auto reduced = [&](int64_t d) { return std::find(dims.begin(), dims.end(), d) != dims.end(); };
+    // Elementwise operands broadcast right-aligned, so a value of rank r under the reduction
+    // has its dim p at dim in.rank() - r + p of the reduction's input.
+    std::vector<ir::ValueId> todo{n.operands[0]};
+    while (!todo.empty()) {
+      ir::ValueId v = todo.back();
+      todo.pop_back();
+      const ir::Type& vt = f.type(v);
+      if (!f.is_param(v)) {
+        if (ir::op_info(f.node_of(v).op).cls == ir::OpClass::Elementwise)
+          for (ir::ValueId o : f.node_of(v).operands) todo.push_back(o);
+        continue;
+      }
+      int64_t off = in.rank() - vt.rank(), inner = vt.rank() - 1;
+      if (is_batched(vt) || vt.rank() < 2 || !pack_order[v].empty() || !reduced(off + inner) || vt.shape[inner] < 2)
+        continue;
+      int64_t best = -1;
+      for (int64_t p = 0; p < inner; ++p)
+        if (!reduced(off + p) && vt.shape[p] >= 8 && (best < 0 || vt.shape[p] > vt.shape[best])) best = p;
+      if (best < 0) continue;
+      std::vector<int> order;
+      for (int d = 0; d < vt.rank(); ++d)
+        if (d != best) order.push_back(d);
+      order.push_back(static_cast<int>(best));
+      pack_order[v] = order;
+    }
+  }
   std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values
   int hoisted = 0, scratch = 0;
   std::vector<Group> param_copies;
