@@ -258,7 +258,94 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   return std::min(limit, pow2);
 }
 
+// A 2-D parameter packed transposed (rows contiguous in, columns contiguous out, 4-byte
+// elements): square blocks of one vector per row, transposed in registers by log2(W) rounds
+// of interleaving (row i of round k+1 interleaves rows i/2 and i/2 + W/2 of round k), stored a
+// vector per column. Element by element this is a scalarized gather per vector on targets
+// without a fast gather. The edges that do not fill a block are copied element by element.
+bool Emitter::emit_transpose(const Group& g) {
+  if (!f_.is_param(g.root)) return false;
+  const ir::Type& t = s_.buffers[g.buffer].type;
+  const BufferView& src = views_[g.root];
+  const BufferView& dst = views_[g.buffer];
+  int64_t w = vector_lanes();
+  if (t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || t.dtype == DType::b8 || w < 4) return false;
+  int64_t rows = t.shape[0], cols = t.shape[1];
+  auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
+  auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };
+  if (rows < w || cols < w || !fixed(src.strides[1], 1) || !fixed_any(src.strides[0]) || !fixed(dst.strides[0], 1) ||
+      !fixed_any(dst.strides[1]))
+    return false;
+  int64_t src_row = src.strides[0].coef, dst_col = dst.strides[1].coef;
+  if (analyzing_) return true;
+  llvm::Type* et = scalar_type(t.dtype);
+  auto* vt = llvm::FixedVectorType::get(et, static_cast<unsigned>(w));
+  llvm::Align align(4);
+  int64_t rows_w = rows / w * w, cols_w = cols / w * w;
+  std::vector<int> lo_mask, hi_mask;
+  for (int64_t i = 0; i < w / 2; ++i) {
+    lo_mask.push_back(static_cast<int>(i)), lo_mask.push_back(static_cast<int>(i + w));
+    hi_mask.push_back(static_cast<int>(i + w / 2)), hi_mask.push_back(static_cast<int>(i + w / 2 + w));
+  }
+  loop_range(b_->getInt64(0), b_->getInt64(rows_w), w, [&](llvm::Value* i) {
+    loop_range(b_->getInt64(0), b_->getInt64(cols_w), w, [&](llvm::Value* j) {
+      std::vector<llvm::Value*> v;
+      llvm::Value* from = b_->CreateAdd(b_->CreateMul(i, b_->getInt64(src_row)), j);
+      for (int64_t r = 0; r < w; ++r)
+        v.push_back(b_->CreateAlignedLoad(vt, b_->CreateGEP(et, src.base, b_->CreateAdd(from, b_->getInt64(r * src_row))), align));
+      if (w == 8) {
+        // The AVX sequence: interleave within 128-bit halves, pair up, swap halves. Each mask
+        // is one instruction (unpcklps/unpckhps, shufps, vperm2f128), which instruction
+        // selection matches directly; the generic rounds below cross halves and cost it far more.
+        auto shuffle = [&](llvm::Value* a, llvm::Value* b, std::initializer_list<int> m) {
+          return b_->CreateShuffleVector(a, b, llvm::ArrayRef<int>(m.begin(), m.size()));
+        };
+        std::vector<llvm::Value*> t(8), u(8);
+        for (int p = 0; p < 4; ++p) {
+          t[2 * p] = shuffle(v[2 * p], v[2 * p + 1], {0, 8, 1, 9, 4, 12, 5, 13});
+          t[2 * p + 1] = shuffle(v[2 * p], v[2 * p + 1], {2, 10, 3, 11, 6, 14, 7, 15});
+        }
+        for (int q = 0; q < 2; ++q)
+          for (int h = 0; h < 2; ++h) {
+            u[4 * q + 2 * h] = shuffle(t[4 * q + h], t[4 * q + h + 2], {0, 1, 8, 9, 4, 5, 12, 13});
+            u[4 * q + 2 * h + 1] = shuffle(t[4 * q + h], t[4 * q + h + 2], {2, 3, 10, 11, 6, 7, 14, 15});
+          }
+        for (int c = 0; c < 4; ++c) {
+          v[c] = shuffle(u[c], u[c + 4], {0, 1, 2, 3, 8, 9, 10, 11});
+          v[c + 4] = shuffle(u[c], u[c + 4], {4, 5, 6, 7, 12, 13, 14, 15});
+        }
+      } else {
+        for (int64_t k = 1; k < w; k *= 2) {
+          std::vector<llvm::Value*> next;
+          for (int64_t r = 0; r < w / 2; ++r) {
+            next.push_back(b_->CreateShuffleVector(v[r], v[r + w / 2], lo_mask));
+            next.push_back(b_->CreateShuffleVector(v[r], v[r + w / 2], hi_mask));
+          }
+          v = std::move(next);
+        }
+      }
+      llvm::Value* to = b_->CreateAdd(b_->CreateMul(j, b_->getInt64(dst_col)), i);
+      for (int64_t c = 0; c < w; ++c)
+        b_->CreateAlignedStore(v[c], b_->CreateGEP(et, dst.base, b_->CreateAdd(to, b_->getInt64(c * dst_col))), align);
+    });
+  });
+  // The edges: rows past the last block (all columns), then the columns past it.
+  auto copy = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    if (r0 >= r1 || c0 >= c1) return;
+    loop_range(b_->getInt64(r0), b_->getInt64(r1), 1, [&](llvm::Value* r) {
+      loop_range(b_->getInt64(c0), b_->getInt64(c1), 1, [&](llvm::Value* c) {
+        llvm::Value* x = b_->CreateLoad(et, b_->CreateGEP(et, src.base, b_->CreateAdd(b_->CreateMul(r, b_->getInt64(src_row)), c)));
+        b_->CreateStore(x, b_->CreateGEP(et, dst.base, b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r)));
+      });
+    });
+  };
+  copy(rows_w, rows, 0, cols);
+  copy(0, rows_w, cols_w, cols);
+  return true;
+}
+
 void Emitter::emit_group(const Group& g) {
+  if (emit_transpose(g)) return;
   const ir::Type& t = s_.buffers[g.buffer].type;
   int64_t rank = t.rank();
   int batch_dim = -1;

@@ -146,6 +146,7 @@ class Emitter {
 
   void emit_function(const std::string& name, bool body);
   void emit_group(const Group& g);
+  bool emit_transpose(const Group& g);
   unsigned lane_width(const Group& g, int64_t trip) const;
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);

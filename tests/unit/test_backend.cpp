@@ -151,6 +151,26 @@ TEST_CASE("backend: fused models") {
   agree("matmul_batched", [](const Tensor& a) { return jit::matmul(a, a); }, 0, batch_of({16, 16}, 19, 10));
 }
 
+TEST_CASE("backend: captured weights packed for a contraction, every block and edge shape") {
+  // A captured matrix met by a batched matrix-vector product is packed transposed once per
+  // call: in-register blocks of the vector width where rows and columns fill them, element
+  // copies at the edges, and element copies throughout for a strided weight.
+  for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
+           {8, 8}, {16, 16}, {17, 9}, {19, 13}, {33, 40}, {64, 128}, {7, 30}, {30, 7}, {128, 10}}) {
+    CAPTURE(r);
+    CAPTURE(c);
+    Tensor w = jit::randn({r, c}, 11);
+    agree("mv", [&](const Tensor& x) { return jit::mv(w, x); }, 0, batch_of({c}, 13, 12));
+    Tensor scaled = w * 0.5;
+    agree("scaled mv", [&](const Tensor& x) { return jit::mv(scaled * 0.25, x); }, 0, batch_of({c}, 3, 13));
+    std::vector<float> buf(static_cast<size_t>(r * c));
+    for (size_t i = 0; i < buf.size(); ++i) buf[i] = std::cos(0.11f * i);
+    Tensor wt = jit::from_blob(buf.data(), {r, c}, jit::DType::f32, {1, r});  // columns contiguous
+    CHECK_FALSE(wt.is_contiguous());
+    agree("strided mv", [&](const Tensor& x) { return jit::mv(wt, x); }, 0, batch_of({c}, 5, 15));
+  }
+}
+
 TEST_CASE("backend: in_dims other than 0, negative, none, and strided inputs") {
   Tensor x = jit::randn({5, 23}, 1), y = jit::randn({23, 5}, 2);
   auto f = [](const Tensor& a, const Tensor& b) { return jit::exp(a) * b + jit::dot(a, b); };
