@@ -259,17 +259,16 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
 }
 
 // A 2-D parameter packed transposed (rows contiguous in, columns contiguous out, 4-byte
-// elements): square blocks of one vector per row, transposed in registers by log2(W) rounds
-// of interleaving (row i of round k+1 interleaves rows i/2 and i/2 + W/2 of round k), stored a
-// vector per column. Element by element this is a scalarized gather per vector on targets
-// without a fast gather. The edges that do not fill a block are copied element by element.
+// elements): 8 x 8 blocks of one vector per row, transposed in registers and stored a vector
+// per column. Element by element this is a scalarized gather per vector on targets without a
+// fast gather. The edges that do not fill a block are copied element by element.
 bool Emitter::emit_transpose(const Group& g) {
   if (!f_.is_param(g.root)) return false;
   const ir::Type& t = s_.buffers[g.buffer].type;
   const BufferView& src = views_[g.root];
   const BufferView& dst = views_[g.buffer];
-  int64_t w = vector_lanes();
-  if (t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || t.dtype == DType::b8 || w < 4) return false;
+  const int64_t w = 8;  // 8 x 32-bit lanes: AVX2 and AVX-512 hosts (ymm registers on the latter)
+  if (t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
   auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
   auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };
@@ -282,47 +281,31 @@ bool Emitter::emit_transpose(const Group& g) {
   auto* vt = llvm::FixedVectorType::get(et, static_cast<unsigned>(w));
   llvm::Align align(4);
   int64_t rows_w = rows / w * w, cols_w = cols / w * w;
-  std::vector<int> lo_mask, hi_mask;
-  for (int64_t i = 0; i < w / 2; ++i) {
-    lo_mask.push_back(static_cast<int>(i)), lo_mask.push_back(static_cast<int>(i + w));
-    hi_mask.push_back(static_cast<int>(i + w / 2)), hi_mask.push_back(static_cast<int>(i + w / 2 + w));
-  }
   loop_range(b_->getInt64(0), b_->getInt64(rows_w), w, [&](llvm::Value* i) {
     loop_range(b_->getInt64(0), b_->getInt64(cols_w), w, [&](llvm::Value* j) {
       std::vector<llvm::Value*> v;
       llvm::Value* from = b_->CreateAdd(b_->CreateMul(i, b_->getInt64(src_row)), j);
       for (int64_t r = 0; r < w; ++r)
         v.push_back(b_->CreateAlignedLoad(vt, b_->CreateGEP(et, src.base, b_->CreateAdd(from, b_->getInt64(r * src_row))), align));
-      if (w == 8) {
-        // The AVX sequence: interleave within 128-bit halves, pair up, swap halves. Each mask
-        // is one instruction (unpcklps/unpckhps, shufps, vperm2f128), which instruction
-        // selection matches directly; the generic rounds below cross halves and cost it far more.
-        auto shuffle = [&](llvm::Value* a, llvm::Value* b, std::initializer_list<int> m) {
-          return b_->CreateShuffleVector(a, b, llvm::ArrayRef<int>(m.begin(), m.size()));
-        };
-        std::vector<llvm::Value*> t(8), u(8);
-        for (int p = 0; p < 4; ++p) {
-          t[2 * p] = shuffle(v[2 * p], v[2 * p + 1], {0, 8, 1, 9, 4, 12, 5, 13});
-          t[2 * p + 1] = shuffle(v[2 * p], v[2 * p + 1], {2, 10, 3, 11, 6, 14, 7, 15});
+      // The AVX sequence: interleave within 128-bit halves, pair up, swap halves. Each mask
+      // is one instruction (unpcklps/unpckhps, shufps, vperm2f128), which instruction
+      // selection matches directly (shuffles that cross the halves cost it several times more).
+      auto shuffle = [&](llvm::Value* a, llvm::Value* b, std::initializer_list<int> m) {
+        return b_->CreateShuffleVector(a, b, llvm::ArrayRef<int>(m.begin(), m.size()));
+      };
+      std::vector<llvm::Value*> t(8), u(8);
+      for (int p = 0; p < 4; ++p) {
+        t[2 * p] = shuffle(v[2 * p], v[2 * p + 1], {0, 8, 1, 9, 4, 12, 5, 13});
+        t[2 * p + 1] = shuffle(v[2 * p], v[2 * p + 1], {2, 10, 3, 11, 6, 14, 7, 15});
+      }
+      for (int q = 0; q < 2; ++q)
+        for (int h = 0; h < 2; ++h) {
+          u[4 * q + 2 * h] = shuffle(t[4 * q + h], t[4 * q + h + 2], {0, 1, 8, 9, 4, 5, 12, 13});
+          u[4 * q + 2 * h + 1] = shuffle(t[4 * q + h], t[4 * q + h + 2], {2, 3, 10, 11, 6, 7, 14, 15});
         }
-        for (int q = 0; q < 2; ++q)
-          for (int h = 0; h < 2; ++h) {
-            u[4 * q + 2 * h] = shuffle(t[4 * q + h], t[4 * q + h + 2], {0, 1, 8, 9, 4, 5, 12, 13});
-            u[4 * q + 2 * h + 1] = shuffle(t[4 * q + h], t[4 * q + h + 2], {2, 3, 10, 11, 6, 7, 14, 15});
-          }
-        for (int c = 0; c < 4; ++c) {
-          v[c] = shuffle(u[c], u[c + 4], {0, 1, 2, 3, 8, 9, 10, 11});
-          v[c + 4] = shuffle(u[c], u[c + 4], {4, 5, 6, 7, 12, 13, 14, 15});
-        }
-      } else {
-        for (int64_t k = 1; k < w; k *= 2) {
-          std::vector<llvm::Value*> next;
-          for (int64_t r = 0; r < w / 2; ++r) {
-            next.push_back(b_->CreateShuffleVector(v[r], v[r + w / 2], lo_mask));
-            next.push_back(b_->CreateShuffleVector(v[r], v[r + w / 2], hi_mask));
-          }
-          v = std::move(next);
-        }
+      for (int c = 0; c < 4; ++c) {
+        v[c] = shuffle(u[c], u[c + 4], {0, 1, 2, 3, 8, 9, 10, 11});
+        v[c + 4] = shuffle(u[c], u[c + 4], {4, 5, 6, 7, 12, 13, 14, 15});
       }
       llvm::Value* to = b_->CreateAdd(b_->CreateMul(j, b_->getInt64(dst_col)), i);
       for (int64_t c = 0; c < w; ++c)
