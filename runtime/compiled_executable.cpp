@@ -77,7 +77,7 @@ class CompiledExecutable : public Executable {
     int32_t error = 0;
     cg::KernelArgs kargs{ptrs, strides, hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
                          o.ctx.seed, o.ctx.call, batch, &error};
-    fns_.prologue(&kargs);
+    if (fns_.prologue) fns_.prologue(&kargs);
     if (batch > 0) {
       int threads = o.threads > 0 ? o.threads
                     : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;

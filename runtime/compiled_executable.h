@@ -7,7 +7,7 @@
 namespace jit::rt {
 
 struct KernelFns {
-  void (*prologue)(void* args) = nullptr;
+  void (*prologue)(void* args) = nullptr;  // none when nothing is hoisted
   void (*body)(void* args, int64_t begin, int64_t end) = nullptr;
 };
 

@@ -84,13 +84,15 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   }
   rec.record("llvm", std::move(llvm_text), ms_since(t0));
 
-  AddedModule added = engine.add(std::move(ctx), std::move(module), {name + "_prologue", name + "_body"},
-                                 rec.keep_text());
+  bool has_prologue = !sched.prologue.empty();
+  std::vector<std::string> symbols = {name + "_body"};
+  if (has_prologue) symbols.push_back(name + "_prologue");
+  AddedModule added = engine.add(std::move(ctx), std::move(module), symbols, rec.keep_text());
   rec.record("llvm-opt", std::move(added.optimized_ir), added.optimize_ms);
   rec.record("asm", std::move(added.assembly), added.codegen_ms);
   KernelFns fns;
-  fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[0]);
-  fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[1]);
+  fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[0]);
+  if (has_prologue) fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[1]);
   c.exec = make_compiled_executable(c.batched, sched, fns);
   return c;
 }
