@@ -7,6 +7,7 @@
 #include <llvm/Analysis/TargetTransformInfo.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/IRCompileLayer.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/LegacyPassManager.h>
@@ -104,6 +105,18 @@ class TargetMachinePool {
   std::vector<std::unique_ptr<llvm::TargetMachine>> free_;
 };
 
+// LLJIT's own IR layer is never used (Engine::add compiles with the pool and adds objects), so
+// it gets a compiler that says so instead of a target machine of its own.
+class NoIRCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
+ public:
+  NoIRCompiler() : IRCompiler(llvm::orc::IRSymbolMapper::ManglingOptions()) {}
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
+    return llvm::make_error<llvm::StringError>(
+        "vmapjit compiles modules itself; IR added to the JIT (" + m.getName().str() + ") is not compiled",
+        llvm::inconvertibleErrorCode());
+  }
+};
+
 struct Engine::Impl {
   std::unique_ptr<TargetMachinePool> machines;
   std::unique_ptr<llvm::orc::LLJIT> jit;  // links the objects and resolves symbols
@@ -133,6 +146,10 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   impl_->jit = check(llvm::orc::LLJITBuilder()
                           .setJITTargetMachineBuilder(jtmb)
                           .setSupportConcurrentCompilation(false)
+                          .setCompileFunctionCreator([](llvm::orc::JITTargetMachineBuilder)
+                                                         -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                            return std::make_unique<NoIRCompiler>();
+                          })
                           .create(),
                       "creating the JIT");
   auto gen = check(llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
