@@ -9,6 +9,7 @@
 #include "runtime/traced_transform.h"
 #include "trace/trace.h"
 #include "transforms/autodiff.h"
+#include "transforms/simplify.h"
 
 namespace jit {
 namespace {
@@ -168,7 +169,7 @@ class AdState : public rt::TracedTransform {
     // The identity as ops (diag of ones, see simplify), not a captured matrix: the simplifier
     // sees it, and contractions with it become scalings.
     Tensor ones = expand(detail::constant(1, seeded.dtype), {n});
-    Tensor eye = detail::apply(ir::OpId::Pad, {ones}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", n + 1}, {"size", n * n}});
+    Tensor eye = detail::apply(ir::OpId::Pad, {ones}, ir::diagonal_pad_attrs(n));
     in.push_back(reshape(reshape(eye, {n, n}), basis_shape));
     std::vector<Tensor> outs = tr->inline_function(batched, in);
     Tensor j = outs.back();  // [n, grad or tangent dims...]

@@ -81,22 +81,18 @@ class CompiledExecutable : public Executable {
     if (batch > 0) {
       int threads = o.threads > 0 ? o.threads
                     : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;
-      if (threads == 1 && (o.chunk <= 0 || o.chunk >= batch)) {  // the usual small call: no division
-        kargs.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
-        fns_.body(&kargs, 0, batch);
-      } else {
-        int64_t chunk = o.chunk > 0 ? o.chunk : (batch + threads - 1) / threads;
-        int64_t tasks = (batch + chunk - 1) / chunk;
-        auto task = [&](int64_t i) {
-          cg::KernelArgs a = kargs;
-          a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
-          fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
-        };
-        if (threads > 1 && tasks > 1)
-          ThreadPool::instance().parallel_for(tasks, task);
-        else
-          for (int64_t i = 0; i < tasks; ++i) task(i);
-      }
+      // One thread takes the whole batch as one chunk: no division on the usual small call.
+      int64_t chunk = o.chunk > 0 ? std::min(o.chunk, batch) : threads == 1 ? batch : (batch + threads - 1) / threads;
+      int64_t tasks = chunk == batch ? 1 : (batch + chunk - 1) / chunk;
+      auto task = [&](int64_t i) {
+        cg::KernelArgs a = kargs;
+        a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
+        fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+      };
+      if (threads > 1 && tasks > 1)
+        ThreadPool::instance().parallel_for(tasks, task);
+      else
+        for (int64_t i = 0; i < tasks; ++i) task(i);
     }
     if (error)
       throw Error(ErrorKind::InvalidArgument,

@@ -37,6 +37,15 @@ int64_t sample_bytes(const ir::Type& t) {
 
 int64_t align64(int64_t x) { return (x + 63) / 64 * 64; }
 
+// The dims 0..rank-1 in memory order with `inner` moved innermost.
+std::vector<int> with_innermost(int64_t rank, int64_t inner) {
+  std::vector<int> order;
+  for (int d = 0; d < rank; ++d)
+    if (d != inner) order.push_back(d);
+  order.push_back(static_cast<int>(inner));
+  return order;
+}
+
 }  // namespace
 
 Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
@@ -107,11 +116,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
       for (int64_t d : free)
         if (ut.shape[d] > ut.shape[best]) best = d;
       if (ut.shape[best] < 8) continue;
-      std::vector<int> order;
-      for (int d = 0; d < ut.rank(); ++d)
-        if (d != best) order.push_back(d);
-      order.push_back(static_cast<int>(best));
-      if (pack_order[u].empty()) pack_order[u] = order;
+      if (pack_order[u].empty()) pack_order[u] = with_innermost(ut.rank(), best);
       // The result's dim that `best` becomes: [batch..., lhs free..., rhs free...].
       const ir::Type& lt = f.type(n.operands[0]);
       const Shape& bl = n.attrs.get_ints("batch_lhs");
@@ -119,11 +124,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
       int64_t lhs_free = lt.rank() - static_cast<int64_t>(bl.size() + cl.size());
       int64_t pos = static_cast<int64_t>(b.size()) + (k ? lhs_free : 0) +
                     (std::find(free.begin(), free.end(), best) - free.begin());
-      std::vector<int> ro;
-      for (int d = 0; d < n.type.rank(); ++d)
-        if (d != pos) ro.push_back(d);
-      ro.push_back(static_cast<int>(pos));
-      result_order[f.value_of_node(i)] = ro;
+      result_order[f.value_of_node(i)] = with_innermost(n.type.rank(), pos);
       break;
     }
   }
@@ -156,12 +157,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
       int64_t best = -1;
       for (int64_t p = 0; p < inner; ++p)
         if (!reduced(off + p) && vt.shape[p] >= 8 && (best < 0 || vt.shape[p] > vt.shape[best])) best = p;
-      if (best < 0) continue;
-      std::vector<int> order;
-      for (int d = 0; d < vt.rank(); ++d)
-        if (d != best) order.push_back(d);
-      order.push_back(static_cast<int>(best));
-      pack_order[v] = order;
+      if (best >= 0) pack_order[v] = with_innermost(vt.rank(), best);
     }
   }
   std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values

@@ -68,15 +68,11 @@ class Simplifier {
     const Node* p = b_.node(r->operands[0]);
     if (!p || p->op != OpId::Pad || b_.type(v).shape[1] != n) return -1;
     ValueId d = p->operands[0];
-    if (b_.type(d).shape != Shape{n} || p->attrs.get_int("start") != 0 || p->attrs.get_int("step") != n + 1 ||
-        p->attrs.get_int("size") != n * n)
-      return -1;
-    return d;
+    return b_.type(d).shape == Shape{n} && p->attrs == diagonal_pad_attrs(n) ? d : -1;
   }
   ValueId diag(ValueId d) {
     int64_t n = b_.type(d).shape[0];
-    ValueId p = b_.op(OpId::Pad, {d}, {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", n + 1}, {"size", n * n}});
-    return b_.op(OpId::Reshape, {p}, {{"shape", Shape{n, n}}});
+    return b_.op(OpId::Reshape, {b_.op(OpId::Pad, {d}, diagonal_pad_attrs(n))}, {{"shape", Shape{n, n}}});
   }
   // The diagonal of y broadcast to [n, n], as a vector [n] (or a scalar that broadcasts to one).
   ValueId diagonal_of(ValueId y, int64_t n) {
@@ -236,6 +232,10 @@ class Simplifier {
 };
 
 }  // namespace
+
+Attrs diagonal_pad_attrs(int64_t n) {
+  return {{"dim", int64_t(0)}, {"start", int64_t(0)}, {"step", n + 1}, {"size", n * n}};
+}
 
 // A rewrite can leave the node it replaced dead: repeat until nothing changes.
 Function simplify(const Function& f) {
