@@ -120,8 +120,12 @@ class Emitter {
   using CombineFn = std::function<llvm::Value*(llvm::Value* acc, llvm::Value* x)>;
   using FoldFn = std::function<llvm::Value*(llvm::Value* acc_vector)>;
   using InitFn = std::function<llvm::Value*()>;  // the identity at the current width
+  // acc updated with the element at vars, in place of combine(acc, element(vars)) (a
+  // contraction's multiply-add, fused); element then only prices the analysis.
+  using AccumulateFn = std::function<llvm::Value*(llvm::Value* acc, const std::vector<int>& vars)>;
   llvm::Value* reduce(const std::vector<int64_t>& sizes, const InitFn& init,
-                      const ElementFn& element, const CombineFn& combine, const FoldFn& fold);
+                      const ElementFn& element, const CombineFn& combine, const FoldFn& fold,
+                      const AccumulateFn& accumulate = {});
 
  private:
   struct Var {

@@ -65,7 +65,7 @@ void Emitter::store_acc(llvm::Value* acc, llvm::Value* v) {
 
 llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& init,
                              const ElementFn& element, const CombineFn& combine,
-                             const FoldFn& fold) {
+                             const FoldFn& fold, const AccumulateFn& accumulate) {
   // Nested loops over every reduced dim but `vector_dim`, which runs [from, to) with the
   // current width's lanes (or not at all when vector_dim is -1).
   bool own_mask = false;  // in this reduction's own remainder step
@@ -74,13 +74,13 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     llvm::Value* acc = acc0;  // the accumulator the innermost level updates
     std::function<void(size_t)> level = [&](size_t d) {
       if (d == sizes.size()) {
-        llvm::Value* x = element(vars);
         if (analyzing_) {
+          element(vars);
           count(1);
           return;
         }
         llvm::Value* old = load_acc(acc);
-        llvm::Value* now = combine(old, x);
+        llvm::Value* now = accumulate ? accumulate(old, vars) : combine(old, element(vars));
         if (own_mask)  // inactive lanes keep their accumulator
           now = now->getType()->isStructTy() ? select_lanes(mask_, now, old) : b_->CreateSelect(mask_, now, old);
         store_acc(acc, now);

@@ -179,21 +179,13 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
       if (d.coef(jv)) return true;
     return false;
   };
-  auto mul = [&](Value* a, Value* b) -> Value* {
-    if (!is_float(t)) return B.CreateMul(a, b);
-    llvm::IRBuilderBase::FastMathFlagGuard guard(B);
-    llvm::FastMathFlags fmf;
-    fmf.setAllowContract();  // multiply-add may fuse into an FMA
-    B.setFastMathFlags(fmf);
-    return B.CreateFMul(a, b);
-  };
-  auto add = [&](Value* a, Value* b) -> Value* {
-    if (!is_float(t)) return B.CreateAdd(a, b);
-    llvm::IRBuilderBase::FastMathFlagGuard guard(B);
-    llvm::FastMathFlags fmf;
-    fmf.setAllowContract();
-    B.setFastMathFlags(fmf);
-    return B.CreateFAdd(a, b);
+  // acc + a * b with its rounding fixed in the IR: llvm.fma where the machine has FMA, else a
+  // multiply and an add. (A contract flag would leave the fusing to instruction selection,
+  // whose choices differ between optimization levels and so between a kernel's tiers.)
+  auto madd = [&](Value* acc, Value* a, Value* b) -> Value* {
+    if (!is_float(t)) return B.CreateAdd(acc, B.CreateMul(a, b));
+    if (e.target().fma) return B.CreateIntrinsic(llvm::Intrinsic::fma, {a->getType()}, {a, b, acc});
+    return B.CreateFAdd(acc, B.CreateFMul(a, b));
   };
   auto per_result = [&](Value* x, auto&& fn) -> Value* {  // fn on each member of a jammed struct
     if (jam == 1) return fn(x, 0);
@@ -211,31 +203,33 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
         for (unsigned u = 0; u < jam; ++u) r = B.CreateInsertValue(r, z, u);
         return r;
       },
-      [&](const std::vector<int>& vars) -> Value* {
+      [&](const std::vector<int>& vars) -> Value* {  // the analysis prices one product
         Index li(l.rank()), ri(r.rank());
         index_of(vars, li, ri);
-        if (jam == 1 || e.analyzing()) {
-          Value* a = e.eval(n.operands[0], li);
-          Value* b = e.eval(n.operands[1], ri);
-          if (e.analyzing()) return e.count(1);
-          return mul(a, b);
-        }
-        bool la = uses(li), rb = uses(ri);
+        e.eval(n.operands[0], li);
+        e.eval(n.operands[1], ri);
+        return e.count(1);
+      },
+      [&](Value* acc, Value* p) -> Value* {  // partial accumulators merging
+        return per_result(acc, [&](Value* a, unsigned u) {
+          Value* x = jam == 1 ? p : B.CreateExtractValue(p, u);
+          return is_float(t) ? B.CreateFAdd(a, x) : B.CreateAdd(a, x);
+        });
+      },
+      [&](Value* v) { return per_result(v, [&](Value* x, unsigned) { return fold(e, OpId::Sum, t, x); }); },
+      [&](Value* acc, const std::vector<int>& vars) -> Value* {
+        Index li(l.rank()), ri(r.rank());
+        index_of(vars, li, ri);
         Value* a0 = e.eval(n.operands[0], li);
         Value* b0 = e.eval(n.operands[1], ri);
-        std::vector<llvm::Type*> ts(jam, a0->getType());
-        Value* p = llvm::UndefValue::get(llvm::StructType::get(B.getContext(), ts));
-        for (int64_t u = 0; u < jam; ++u) {
+        if (jam == 1) return madd(acc, a0, b0);
+        bool la = uses(li), rb = uses(ri);
+        return per_result(acc, [&](Value* c, unsigned u) {
           Value* a = u && la ? e.at_jam(jv, u, [&] { return e.eval(n.operands[0], li); }) : a0;
           Value* b = u && rb ? e.at_jam(jv, u, [&] { return e.eval(n.operands[1], ri); }) : b0;
-          p = B.CreateInsertValue(p, mul(a, b), static_cast<unsigned>(u));
-        }
-        return p;
-      },
-      [&](Value* acc, Value* p) -> Value* {
-        return per_result(acc, [&](Value* a, unsigned u) { return add(a, jam == 1 ? p : B.CreateExtractValue(p, u)); });
-      },
-      [&](Value* v) { return per_result(v, [&](Value* x, unsigned) { return fold(e, OpId::Sum, t, x); }); });
+          return madd(c, a, b);
+        });
+      });
 }
 
 }  // namespace

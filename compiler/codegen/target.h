@@ -15,6 +15,10 @@ struct TargetInfo {
   // prices strided lanes by it, and keeps masks off gathers that will be scalarized (a masked
   // one becomes a branch per lane, slow to compile and to run).
   bool fast_gather = true;
+  // Whether the machine has fused multiply-add: contractions then accumulate with llvm.fma
+  // (one rounding), else with a multiply and an add. Either way the rounding is fixed in the
+  // IR, so every optimization level computes the same bits.
+  bool fma = false;
 };
 
 }  // namespace jit::cg
