@@ -38,8 +38,8 @@ constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements touched per cal
 
 class CompiledExecutable : public Executable {
  public:
-  CompiledExecutable(const ir::Function& f, const cg::Schedule& s, KernelFns fns)
-      : fns_(fns), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes),
+  CompiledExecutable(const ir::Function& f, const cg::Schedule& s, std::shared_ptr<const KernelSlot> kernels)
+      : kernels_(std::move(kernels)), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes),
         nparams_(f.params.size()), nout_(f.outputs.size()) {
     // A sample's work: the elements each body group writes and its root reads (a contraction
     // or reduction reads many elements per one it writes; an unbatched weight counts in full).
@@ -77,7 +77,8 @@ class CompiledExecutable : public Executable {
     int32_t error = 0;
     cg::KernelArgs kargs{ptrs, strides, hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
                          o.ctx.seed, o.ctx.call, batch, &error};
-    if (fns_.prologue) fns_.prologue(&kargs);
+    const KernelFns& fns = kernels_->current();  // one tier for the whole call
+    if (fns.prologue) fns.prologue(&kargs);
     if (batch > 0) {
       int threads = o.threads > 0 ? o.threads
                     : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;
@@ -87,7 +88,7 @@ class CompiledExecutable : public Executable {
       auto task = [&](int64_t i) {
         cg::KernelArgs a = kargs;
         a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
-        fns_.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+        fns.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
       };
       if (threads > 1 && tasks > 1)
         ThreadPool::instance().parallel_for(tasks, task);
@@ -99,8 +100,10 @@ class CompiledExecutable : public Executable {
                   "an index passed to index_select, gather or scatter_add is out of range");
   }
 
+  bool optimized() const override { return kernels_->optimized(); }
+
  private:
-  KernelFns fns_;
+  std::shared_ptr<const KernelSlot> kernels_;
   size_t hoisted_, scratch_;
   size_t nparams_, nout_;
   int64_t work_per_sample_ = 0;
@@ -108,9 +111,9 @@ class CompiledExecutable : public Executable {
 
 }  // namespace
 
-std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched,
-                                                     const cg::Schedule& s, KernelFns fns) {
-  return std::make_unique<CompiledExecutable>(batched, s, fns);
+std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
+                                                     std::shared_ptr<const KernelSlot> kernels) {
+  return std::make_unique<CompiledExecutable>(batched, s, std::move(kernels));
 }
 
 }  // namespace jit::rt

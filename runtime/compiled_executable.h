@@ -1,6 +1,9 @@
 // runtime/compiled_executable.h: a batched function compiled by the LLVM backend.
 #pragma once
 
+#include <atomic>
+#include <memory>
+
 #include "codegen/schedule.h"
 #include "runtime/executable.h"
 
@@ -11,7 +14,27 @@ struct KernelFns {
   void (*body)(void* args, int64_t begin, int64_t end) = nullptr;
 };
 
-std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched,
-                                                     const cg::Schedule& s, KernelFns fns);
+// The kernels an executable calls: its first compile's, replaced once by the optimized tier's
+// when a background compile installs them (calls in flight finish on the ones they loaded; both
+// stay mapped for the process's life, being a few kilobytes).
+class KernelSlot {
+ public:
+  KernelSlot(KernelFns first, bool optimized) : first_(first), current_(&first_), optimized_(optimized) {}
+  const KernelFns& current() const { return *current_.load(std::memory_order_acquire); }
+  bool optimized() const { return optimized_.load(std::memory_order_acquire); }
+  void install_optimized(KernelFns fns) {
+    second_ = fns;
+    current_.store(&second_, std::memory_order_release);
+    optimized_.store(true, std::memory_order_release);
+  }
+
+ private:
+  KernelFns first_, second_;
+  std::atomic<const KernelFns*> current_;
+  std::atomic<bool> optimized_;
+};
+
+std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
+                                                     std::shared_ptr<const KernelSlot> kernels);
 
 }  // namespace jit::rt

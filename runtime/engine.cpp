@@ -22,8 +22,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
 #include <mutex>
+#include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "jit/error.h"
 
@@ -43,6 +49,10 @@ T check(llvm::Expected<T> v, const std::string& what) {
 constexpr const char* kPipeline =
     "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,loop-mssa(licm),"
     "loop-unroll<O2>,gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
+// The quick tier's: accumulators to registers and the index arithmetic cleaned up, then
+// LLVM's fast instruction selection and register allocation (a third of the compile time, code
+// 2-5x slower). No pass here changes a floating-point result: both tiers compute the same bits.
+constexpr const char* kQuickPipeline = "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg)";
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -117,11 +127,85 @@ class NoIRCompiler : public llvm::orc::IRCompileLayer::IRCompiler {
   }
 };
 
+// One thread that runs queued jobs in order, started by the first. Stopping it (at exit) drops
+// the jobs not started, waits for the one running and refuses new ones.
+//
+// At exit it must stop before any static object a job uses is destroyed, and a compile creates
+// function-local statics of LLVM's (SelectionDAG's value type lists, for one) that are
+// destroyed before anything registered earlier. glibc runs the exiting thread's thread_local
+// destructors before every static destructor, so the thread that queues a job gets a guard
+// whose destructor, in the main thread (whose end is the process's), stops the background
+// thread. An atexit handler registered with each job (after the queuing thread's own compile
+// made its statics) covers exit() from another thread.
+class BackgroundThread {
+ public:
+  void push(std::function<void()> job);
+  void wait_idle() {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [&] { return jobs_.empty() && !busy_; });
+  }
+  void stop() {
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      jobs_.clear();
+      t = std::move(thread_);
+    }
+    wake_.notify_all();
+    if (t.joinable()) t.join();
+  }
+  ~BackgroundThread() { stop(); }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        busy_ = false;
+        if (jobs_.empty()) idle_.notify_all();
+        wake_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        if (stop_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+      }
+      job();  // jobs catch their own errors
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_, idle_;
+  std::deque<std::function<void()>> jobs_;
+  bool busy_ = false, stop_ = false;
+  std::thread thread_;
+};
+
+struct ExitGuard {
+  bool armed = false;
+  ~ExitGuard() {
+    if (armed && gettid() == getpid()) Engine::instance().stop_background();
+  }
+};
+thread_local ExitGuard t_exit_guard;
+
+void BackgroundThread::push(std::function<void()> job) {
+  t_exit_guard.armed = true;
+  std::atexit([] { Engine::instance().stop_background(); });
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stop_) return;  // exiting
+  if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+  jobs_.push_back(std::move(job));
+  wake_.notify_one();
+}
+
 struct Engine::Impl {
   std::unique_ptr<TargetMachinePool> machines;
   std::unique_ptr<llvm::orc::LLJIT> jit;  // links the objects and resolves symbols
   cg::TargetInfo target;
   std::atomic<uint64_t> counter{0};
+  BackgroundThread background;  // last: stopped before the JIT it compiles into goes
 };
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {
@@ -177,11 +261,22 @@ void Engine::prepare(llvm::Module& m) const {
   m.setDataLayout(impl_->jit->getDataLayout());
 }
 
+void Engine::background(std::function<void()> job) { impl_->background.push(std::move(job)); }
+
+void Engine::wait_background() { impl_->background.wait_idle(); }
+void Engine::stop_background() { impl_->background.stop(); }
+
 AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
-                        const std::vector<std::string>& symbols, bool want_text) {
+                        const std::vector<std::string>& symbols, bool want_text, Tier tier) {
   AddedModule out;
   TargetMachinePool::Lease machine = impl_->machines->borrow();
   llvm::TargetMachine& tm = *machine;
+  // Pooled machines are at the default level; a quick compile lowers it for its own use.
+  struct Level {
+    llvm::TargetMachine& tm;
+    ~Level() { tm.setOptLevel(llvm::CodeGenOptLevel::Default); }
+  } level{tm};
+  if (tier == Tier::Quick) tm.setOptLevel(llvm::CodeGenOptLevel::None);
   auto t0 = std::chrono::steady_clock::now();
   {
     // The IR arrives vectorized, so the pipeline is lean: promote accumulators to registers,
@@ -197,7 +292,8 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     llvm::ModulePassManager mpm;
-    if (auto e = pb.parsePassPipeline(mpm, kPipeline)) fail("parsing the pass pipeline", std::move(e));
+    if (auto e = pb.parsePassPipeline(mpm, tier == Tier::Quick ? kQuickPipeline : kPipeline))
+      fail("parsing the pass pipeline", std::move(e));
     mpm.run(*m, mam);
   }
   out.optimize_ms = ms_since(t0);

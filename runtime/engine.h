@@ -2,6 +2,7 @@
 // IR arrives vectorized), compiles them for the host CPU and returns function addresses.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,12 @@ class Module;
 }  // namespace llvm
 
 namespace jit::rt {
+
+// How hard a module is optimized. Both tiers compute the same bits (see engine.cpp).
+enum class Tier {
+  Quick,      // a third of the compile time, code 2-5x slower: a new kernel's first calls
+  Optimized,  // the full pipeline
+};
 
 struct AddedModule {
   std::vector<void*> addresses;  // of the requested symbols, in order
@@ -37,7 +44,14 @@ class Engine {
   // Optimizes, compiles and links a module. Thread-safe; compiles of different modules run in
   // parallel.
   AddedModule add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<llvm::Module> m,
-                  const std::vector<std::string>& symbols, bool want_text);
+                  const std::vector<std::string>& symbols, bool want_text, Tier tier = Tier::Optimized);
+  // Runs a job on the engine's background thread (started on first use), after the jobs
+  // queued before it. A job must catch its own errors. Jobs not started when the engine is
+  // destroyed (at exit) are dropped.
+  void background(std::function<void()> job);
+  // Returns when every job queued so far has run.
+  void wait_background();
+  void stop_background();
 
   ~Engine();
 

@@ -22,6 +22,9 @@ class Executable {
   // batched tensors, any strides); `outputs` are its results, allocated by the caller.
   virtual void run(std::span<const Tensor> args, std::span<const Tensor> captures,
                    std::span<const Tensor> outputs, int64_t batch, const RunOptions& o) const = 0;
+  // Whether run() calls the final code: false while a compiled function's quick-tier kernels
+  // wait for their optimized replacement.
+  virtual bool optimized() const { return true; }
 };
 
 // Runs the function through the reference interpreter, chunk by chunk.

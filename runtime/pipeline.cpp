@@ -47,6 +47,39 @@ class Recorder {
   std::vector<StageRecord>& out_;
 };
 
+// Emits, optimizes and compiles the kernels of a scheduled function at one tier; records the
+// llvm, llvm-opt and asm stages when given a recorder.
+KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const std::vector<bool>& contiguous,
+                        Tier tier, Recorder* rec) {
+  Engine& engine = Engine::instance();
+  auto t0 = Clock::now();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto module = std::make_unique<llvm::Module>(f.name, *ctx);
+  engine.prepare(*module);
+  std::string name = engine.unique_name("vmapjit_" + f.name);
+  cg::emit_module(f, sched, engine.target(), contiguous, name, *module);
+  bool text = rec && rec->keep_text();
+  std::string llvm_text;
+  if (text) {
+    llvm::raw_string_ostream os(llvm_text);
+    module->print(os, nullptr);
+  }
+  if (rec) rec->record("llvm", std::move(llvm_text), ms_since(t0));
+
+  bool has_prologue = !sched.prologue.empty();
+  std::vector<std::string> symbols = {name + "_body"};
+  if (has_prologue) symbols.push_back(name + "_prologue");
+  AddedModule added = engine.add(std::move(ctx), std::move(module), symbols, text, tier);
+  if (rec) {
+    rec->record("llvm-opt", std::move(added.optimized_ir), added.optimize_ms);
+    rec->record("asm", std::move(added.assembly), added.codegen_ms);
+  }
+  KernelFns fns;
+  fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[0]);
+  if (has_prologue) fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[1]);
+  return fns;
+}
+
 }  // namespace
 
 const std::vector<std::string>& stage_names() {
@@ -69,31 +102,26 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse);
   rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
 
-  t0 = Clock::now();
-  auto ctx = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(c.batched.name, *ctx);
-  engine.prepare(*module);
-  std::string name = engine.unique_name("vmapjit_" + c.batched.name);
   std::vector<bool> contiguous = o.contiguous;
   contiguous.resize(c.batched.params.size() + c.batched.outputs.size(), true);
-  cg::emit_module(c.batched, sched, engine.target(), contiguous, name, *module);
-  std::string llvm_text;
-  if (rec.keep_text()) {
-    llvm::raw_string_ostream os(llvm_text);
-    module->print(os, nullptr);
+  Tier first = o.tiering == Tiering::Optimized ? Tier::Optimized : Tier::Quick;
+  auto kernels = std::make_shared<KernelSlot>(build_kernels(c.batched, sched, contiguous, first, &rec),
+                                              first == Tier::Optimized);
+  c.exec = make_compiled_executable(c.batched, sched, kernels);
+  if (o.tiering == Tiering::Background) {
+    // The job owns copies of what it emits from; an executable gone by then is not compiled.
+    std::weak_ptr<KernelSlot> slot = kernels;
+    engine.background([slot, f = c.batched, sched, contiguous] {
+      if (slot.expired()) return;
+      try {
+        KernelFns fns = build_kernels(f, sched, contiguous, Tier::Optimized, nullptr);
+        if (auto k = slot.lock()) k->install_optimized(fns);
+      } catch (const std::exception&) {
+        // The quick kernels stay: they compute the same results. (A module the quick compile
+        // accepted fails the optimized one only on an LLVM error, out of memory for one.)
+      }
+    });
   }
-  rec.record("llvm", std::move(llvm_text), ms_since(t0));
-
-  bool has_prologue = !sched.prologue.empty();
-  std::vector<std::string> symbols = {name + "_body"};
-  if (has_prologue) symbols.push_back(name + "_prologue");
-  AddedModule added = engine.add(std::move(ctx), std::move(module), symbols, rec.keep_text());
-  rec.record("llvm-opt", std::move(added.optimized_ir), added.optimize_ms);
-  rec.record("asm", std::move(added.assembly), added.codegen_ms);
-  KernelFns fns;
-  fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[0]);
-  if (has_prologue) fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[1]);
-  c.exec = make_compiled_executable(c.batched, sched, fns);
   return c;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ir/ir.h"
+#include "jit/vmap.h"
 #include "runtime/executable.h"
 #include "transforms/vmap.h"
 
@@ -27,6 +28,7 @@ struct PipelineOptions {
   bool verify = true;        // run the verifier after every IR step
   bool keep_text = false;    // record every stage's printed result
   bool fuse = true;          // false: store every value (to test fusion against)
+  Tiering tiering = Tiering::Optimized;  // the dumper's default: the code that runs in the end
   // Per parameter, then per output of the batched function: whether its memory is row-major
   // (strides known when compiling). Empty: all are.
   std::vector<bool> contiguous;

@@ -10,6 +10,7 @@
 #include "frontend/dispatch.h"
 #include "frontend/views.h"
 #include "runtime/diagnostics.h"
+#include "runtime/engine.h"
 #include "runtime/pipeline.h"
 #include "trace/trace.h"
 
@@ -44,6 +45,8 @@ CacheStats cache_stats(const TransformState& s) {
 }
 
 }  // namespace detail
+
+void wait_for_compiles() { rt::Engine::instance().wait_background(); }
 
 namespace rt {
 
@@ -157,7 +160,10 @@ std::vector<Tensor> TracedTransform::call_into(const CallArgs& args, TraceBody b
 
 CacheStats TracedTransform::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return {compiles_, hits_.load(), static_cast<int64_t>(cache_.size()), fallbacks_.load()};
+  int64_t optimized = 0;
+  for (const auto& [key, slot] : cache_)
+    if (slot->ready && slot->entry->exec->optimized()) ++optimized;  // both written under mu_
+  return {compiles_, hits_.load(), static_cast<int64_t>(cache_.size()), fallbacks_.load(), optimized};
 }
 
 Resolved TracedTransform::resolve(const CallArgs& args) const {
@@ -282,6 +288,8 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     for (size_t i = 0; i < p.f.outputs.size(); ++i)
       po.contiguous.push_back(outputs.empty() || outputs[i].is_contiguous());
     po.keep_text = stage_text_wanted();
+    // A dump shows the code that runs in the end, compiled before the first call returns.
+    po.tiering = po.keep_text ? Tiering::Optimized : opts_.tiering;
     Compiled c = compile(p.f, p.spec, po);
     if (diagnostics_wanted()) report_compile(context_, signature_of(c.batched), c.stages);
     e->key = std::move(key);

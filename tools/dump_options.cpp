@@ -93,6 +93,8 @@ Options parse_options(int argc, char** argv) {
       need(false), o.interpreter = true;
     } else if (opt == "--no-fuse") {
       need(false), o.fuse = false;
+    } else if (opt == "--quick") {
+      need(false), o.quick = true;
     } else if (opt == "--list-ops") {
       need(false), o.list_ops = true;
     } else if (opt == "--batch") {
@@ -144,6 +146,8 @@ usage: vmapjit-dump FILE.jir | - [options]
   -o FILE                write the output to FILE instead of standard output
   --interpreter          run through the reference interpreter (stages stop at simplified)
   --no-fuse              compile without fusion (every value stored)
+  --quick                compile the quick tier (a new kernel's first calls: light IR passes,
+                         LLVM's fast instruction selection; the same bits, slower code)
   --run                  run on random inputs and print the outputs (summarised when large):
                          floats N(0,1), integers in [0, 3), bools half true
   --batch=N              the batch size for --run, --check and --bench (default 4)

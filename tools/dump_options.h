@@ -30,7 +30,7 @@ struct Options {
   std::vector<Dims> out_dims;      // --out-dims, per --vmap in the same order (default 0)
   std::vector<std::string> stages;  // --stage names, or "all"
   bool run = false, check = false, bench = false;
-  bool interpreter = false, fuse = true, list_ops = false, help = false;
+  bool interpreter = false, fuse = true, quick = false, list_ops = false, help = false;
   int64_t batch = 4;
   uint64_t seed = 0;
   int repeats = 100;

@@ -28,6 +28,17 @@ enum class Backend {
   Interpreter,  // the reference interpreter (the oracle; slow)
 };
 
+// How a new signature's kernel is compiled. The tiers compute the same bits; only the time to
+// the first result and the speed of the code differ.
+enum class Tiering {
+  // The first call compiles quickly with little optimization (about a third of the time; the
+  // code runs 2-5x slower), and a background thread compiles the optimized kernel, which later
+  // calls use once it is installed (jit::wait_for_compiles() waits for that).
+  Background,
+  Optimized,  // the first call compiles the optimized kernel itself; nothing runs in background
+  Quick,      // quick compiles only
+};
+
 struct VmapOptions {
   Randomness randomness = Randomness::Error;
   int64_t chunk_size = 0;  // > 0: run that many samples at a time; same results
@@ -38,6 +49,7 @@ struct VmapOptions {
   // size part of the signature and is counted in CacheStats::fallbacks; false: an error.
   bool per_sample_fallback = true;
   bool fuse = true;  // false: every intermediate goes through memory (for testing fusion)
+  Tiering tiering = Tiering::Background;
 };
 
 namespace detail {
@@ -68,7 +80,13 @@ struct CacheStats {
   int64_t hits = 0;      // calls served by an existing kernel
   int64_t entries = 0;
   int64_t fallbacks = 0; // ops batched by the per-sample fallback, over all compiles
+  int64_t optimized = 0; // entries running their optimized kernels (see Tiering)
 };
+
+// Returns when every background compile started so far (Tiering::Background) has installed
+// its kernels: for benchmarks, and for a service that wants its steady-state speed before it
+// takes traffic.
+void wait_for_compiles();
 namespace detail {
 CacheStats cache_stats(const TransformState& s);
 }

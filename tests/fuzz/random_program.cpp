@@ -428,9 +428,9 @@ std::vector<jit::Dim> dims_of(const std::vector<std::optional<int64_t>>& d) {
   return r;
 }
 
-std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, bool fuse) {
+std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, bool fuse, jit::Tiering tiering) {
   auto f = [&p](const auto&... xs) { return p.run({xs...}); };
-  jit::VmapOptions o{.chunk_size = p.chunk, .name = fmt::format("program{}", p.seed), .fuse = fuse};
+  jit::VmapOptions o{.chunk_size = p.chunk, .name = fmt::format("program{}", p.seed), .fuse = fuse, .tiering = tiering};
   if (!p.nested) return call(jit::vmap(f, dims_of(p.in_dims), 0, o), x);
   auto inner = jit::vmap(f, dims_of(p.inner_in_dims), 0, o);
   return call(jit::vmap(inner, dims_of(p.in_dims), 0, o), x);
@@ -455,6 +455,15 @@ std::string traced_ir(const Program& p) {
   }
 }
 
+bool same_bits(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  std::vector<double> x = a.to_vector(), y = b.to_vector();
+  for (size_t i = 0; i < x.size(); ++i)
+    if (std::isnan(x[i]) != std::isnan(y[i]) || (!std::isnan(x[i]) && (x[i] != y[i] || std::signbit(x[i]) != std::signbit(y[i]))))
+      return false;
+  return true;
+}
+
 std::string check(const Program& p) {
   std::vector<Tensor> x = batch_inputs(p);
   std::vector<Tensor> want;
@@ -466,9 +475,22 @@ std::string check(const Program& p) {
   for (bool fuse : {true, false}) {
     std::vector<Tensor> got;
     try {
-      got = compiled(p, x, fuse);
+      got = compiled(p, x, fuse, fuse ? jit::Tiering::Optimized : jit::Tiering::Quick);
     } catch (const jit::Error& e) {
       return fmt::format("{}{}compiled ({}) threw: {}\n", p.describe(), traced_ir(p), fuse ? "fused" : "unfused", e.what());
+    }
+    if (fuse) {
+      // The quick tier of the same kernel computes the same bits (Tiering).
+      std::vector<Tensor> quick;
+      try {
+        quick = compiled(p, x, true, jit::Tiering::Quick);
+      } catch (const jit::Error& e) {
+        return fmt::format("{}{}compiled (quick tier) threw: {}\n", p.describe(), traced_ir(p), e.what());
+      }
+      for (size_t k = 0; k < quick.size(); ++k)
+        if (!same_bits(quick[k], got[k]))
+          return fmt::format("{}{}output {}: the quick and optimized tiers differ:\nquick: {}\noptimized: {}\n", p.describe(),
+                             traced_ir(p), k, quick[k].to_string(), got[k].to_string());
     }
     for (size_t k = 0; k < want.size(); ++k) {
       double scale = 1;

@@ -47,6 +47,9 @@ Program generate(uint64_t seed);
 // Random inputs for a whole batch: each input with its batch dim(s) at its in_dim(s).
 std::vector<jit::Tensor> batch_inputs(const Program& p);
 
+// Whether two tensors hold the same bits (NaN payloads aside; -0 and +0 told apart).
+bool same_bits(const jit::Tensor& a, const jit::Tensor& b);
+
 // The outcome of checking one program: empty when it passed, else what differed.
 std::string check(const Program& p);
 
