@@ -181,4 +181,16 @@ void report_cache_hit(const std::string& function, const std::string& signature)
   std::fprintf(stderr, "vmapjit: %s %s: hit\n", function.c_str(), signature.c_str());
 }
 
+void report_optimized(const std::string& function, const std::string& signature, double ms,
+                      const std::string& error) {
+  if (!settings().log) return;
+  std::lock_guard<std::mutex> lock(io_mutex());
+  if (error.empty())
+    std::fprintf(stderr, "vmapjit: %s %s: optimized kernels installed (compiled in background in %.3f ms)\n",
+                 function.c_str(), signature.c_str(), ms);
+  else
+    std::fprintf(stderr, "vmapjit: %s %s: the optimized compile failed, the quick kernels stay: %s\n",
+                 function.c_str(), signature.c_str(), error.c_str());
+}
+
 }  // namespace jit::rt

@@ -9,7 +9,8 @@
 //   VMAPJIT_LOG=info  one line per compile on stderr: function, signature, miss (compiled, with
 //                     each stage's time) or hit (a signature other than the last call's, found
 //                     in the cache). A call with the last call's signature takes the fast path
-//                     and is not logged.
+//                     and is not logged. Each background compile of optimized kernels logs
+//                     its end.
 #pragma once
 
 #include <string>
@@ -34,6 +35,9 @@ void report_compile(const std::string& function, const std::string& signature,
                     const std::vector<StageRecord>& stages);
 // A cache hit on the runtime's slow path.
 void report_cache_hit(const std::string& function, const std::string& signature);
+// A background compile's end (Tiering::Background): its kernels installed, or its error.
+void report_optimized(const std::string& function, const std::string& signature, double ms,
+                      const std::string& error);
 
 // The file name a stage dumps to, without the directory: "vmap_model.1a2b3c4d5e6f.00-traced.jir".
 std::string dump_file_name(const std::string& function, const std::string& hash, size_t index,

@@ -12,6 +12,7 @@
 #include "ir/text.h"
 #include "ir/verifier.h"
 #include "runtime/compiled_executable.h"
+#include "runtime/diagnostics.h"
 #include "runtime/engine.h"
 #include "transforms/simplify.h"
 
@@ -113,12 +114,15 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
     std::weak_ptr<KernelSlot> slot = kernels;
     engine.background([slot, f = c.batched, sched, contiguous] {
       if (slot.expired()) return;
+      auto t0 = Clock::now();
       try {
         KernelFns fns = build_kernels(f, sched, contiguous, Tier::Optimized, nullptr);
         if (auto k = slot.lock()) k->install_optimized(fns);
-      } catch (const std::exception&) {
+        if (diagnostics_wanted()) report_optimized(f.name, signature_of(f), ms_since(t0), "");
+      } catch (const std::exception& e) {
         // The quick kernels stay: they compute the same results. (A module the quick compile
         // accepted fails the optimized one only on an LLVM error, out of memory for one.)
+        if (diagnostics_wanted()) report_optimized(f.name, signature_of(f), ms_since(t0), e.what());
       }
     });
   }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tools/sanitize.sh: the test suite under sanitizers. ASan + UBSan over every unit test (any
 # report fails), TSan over the concurrency tests (many threads calling, compiling and running
-# vmapped functions at once). Builds in build-asan/ and build-tsan/ with clang-19, which builds
-# them in a third of GCC's time (CI's budget).
+# vmapped functions at once, kernels replaced by background compiles). Builds in build-asan/
+# and build-tsan/ with clang-19, which builds them in a third of GCC's time (CI's budget).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh --sanitizers
@@ -18,5 +18,5 @@ ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1 UBSAN_OP
 cmake -S . -B build-tsan "${common[@]}" -DVMAPJIT_SANITIZE=thread >/dev/null
 cmake --build build-tsan --target vmapjit_tests
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  build-tsan/tests/vmapjit_tests -tc="*concurren*,*thread*,*chunk*"
+  build-tsan/tests/vmapjit_tests -tc="*concurren*,*thread*,*chunk*,*tier*,*background*"
 echo "sanitizers: clean"
