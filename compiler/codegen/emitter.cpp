@@ -251,11 +251,13 @@ void Emitter::masked_step(llvm::Value* rem, const std::function<void()>& body) {
 }
 
 // Lanes for a loop of `trip` iterations: a power of two up to the vector registers' width. A
-// contraction takes up to four registers' worth: each operand element loaded for one lane
-// group then serves four (an unroll-and-jam along the lanes).
+// contraction takes several registers' worth: each operand element loaded for one lane group
+// then serves them all (an unroll-and-jam along the lanes). With the jam of 4 along another dim
+// that makes 4 x k accumulators, which must stay in registers: k = 4 with AVX-512's 32, k = 2
+// with AVX2's 16 (4 x 4 there spilled half the accumulators to the stack every iteration).
 unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   unsigned limit = vector_lanes();
-  if (!f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral) limit *= 4;
+  if (!f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral) limit *= target_.vector_bytes >= 64 ? 4 : 2;
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
   return std::min(limit, pow2);
 }
