@@ -19,19 +19,18 @@ struct KernelFns {
 // stay mapped for the process's life, being a few kilobytes).
 class KernelSlot {
  public:
-  KernelSlot(KernelFns first, bool optimized) : first_(first), current_(&first_), optimized_(optimized) {}
+  KernelSlot(KernelFns first, bool first_optimized) : first_(first), first_optimized_(first_optimized) {}
   const KernelFns& current() const { return *current_.load(std::memory_order_acquire); }
-  bool optimized() const { return optimized_.load(std::memory_order_acquire); }
+  bool optimized() const { return first_optimized_ || &current() == &second_; }
   void install_optimized(KernelFns fns) {
     second_ = fns;
     current_.store(&second_, std::memory_order_release);
-    optimized_.store(true, std::memory_order_release);
   }
 
  private:
   KernelFns first_, second_;
-  std::atomic<const KernelFns*> current_;
-  std::atomic<bool> optimized_;
+  const bool first_optimized_;
+  std::atomic<const KernelFns*> current_{&first_};
 };
 
 std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
