@@ -10,6 +10,7 @@
 #include <llvm/ExecutionEngine/Orc/IRCompileLayer.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/PassManager.h>
@@ -23,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -53,6 +55,38 @@ constexpr const char* kPipeline =
 // LLVM's fast instruction selection and register allocation (a third of the compile time, code
 // 2-5x slower). No pass here changes a floating-point result: both tiers compute the same bits.
 constexpr const char* kQuickPipeline = "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg)";
+
+// VMAPJIT_PERF_MAP=1: every kernel linked is listed in /tmp/perf-<pid>.map ("address size
+// name" per line), where `perf report` finds the names of JIT-compiled code.
+class PerfMapPlugin : public llvm::orc::ObjectLinkingLayer::Plugin {
+ public:
+  static bool wanted() {
+    const char* v = std::getenv("VMAPJIT_PERF_MAP");
+    return v && *v && std::string(v) != "0";
+  }
+  void modifyPassConfig(llvm::orc::MaterializationResponsibility&, llvm::jitlink::LinkGraph&,
+                        llvm::jitlink::PassConfiguration& config) override {
+    config.PostFixupPasses.push_back([this](llvm::jitlink::LinkGraph& g) -> llvm::Error {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!file_) file_ = std::fopen(fmt::format("/tmp/perf-{}.map", ::getpid()).c_str(), "a");
+      if (!file_) return llvm::Error::success();  // a profiling aid: never fails a compile
+      for (llvm::jitlink::Symbol* sym : g.defined_symbols())
+        if (sym->hasName() && sym->isCallable() && sym->getSize() > 0)
+          fmt::print(file_, "{:x} {:x} {}\n", sym->getAddress().getValue(), sym->getSize(), sym->getName().str());
+      std::fflush(file_);
+      return llvm::Error::success();
+    });
+  }
+  llvm::Error notifyFailed(llvm::orc::MaterializationResponsibility&) override { return llvm::Error::success(); }
+  llvm::Error notifyRemovingResources(llvm::orc::JITDylib&, llvm::orc::ResourceKey) override {
+    return llvm::Error::success();
+  }
+  void notifyTransferringResources(llvm::orc::JITDylib&, llvm::orc::ResourceKey, llvm::orc::ResourceKey) override {}
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_ = nullptr;
+};
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -241,6 +275,9 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
                        impl_->jit->getDataLayout().getGlobalPrefix()),
                    "opening the process's symbols");
   impl_->jit->getMainJITDylib().addGenerator(std::move(gen));
+  if (PerfMapPlugin::wanted())
+    if (auto* layer = llvm::dyn_cast<llvm::orc::ObjectLinkingLayer>(&impl_->jit->getObjLinkingLayer()))
+      layer->addPlugin(std::make_shared<PerfMapPlugin>());
 }
 
 Engine::~Engine() = default;

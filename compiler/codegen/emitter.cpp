@@ -368,16 +368,16 @@ void Emitter::emit_group(const Group& g) {
   // of the lane operand serves them all (register blocking).
   int jam_dim = -1;
   const int64_t jam = 4;
-  if (lane_dim >= 0 && !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral)
+  bool contraction = !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral;
+  if (lane_dim >= 0 && contraction)
     for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
       if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;
-  // The root at `at`, or at the `jam` values of the jam dim's variable in jam_values_.
-  auto compute = [&](bool jammed) {
-    if (!jammed) {
+  // The root at `at`, or (jv >= 0) at the `jam` values of loop var jv in jam_values_.
+  auto compute = [&](int jv) {
+    if (jv < 0) {
       store(g.buffer, at, eval(g.root, at));
       return;
     }
-    int jv = static_cast<int>(base + jam_dim);
     jam_var_ = jv, jam_ = jam;
     llvm::Value* r = eval(g.root, at);
     jam_var_ = -1, jam_ = 1;
@@ -387,37 +387,53 @@ void Emitter::emit_group(const Group& g) {
     }
     vars_[jv].value = jam_values_[0];
   };
-  // The innermost loop: the lane dim, in vector steps and a masked remainder step.
+  // The innermost loop: the lane dim, in vector steps and a masked remainder step. A
+  // contraction not jammed along another dim (there is none, or this is the jam dim's
+  // remainder: a call of one sample) jams `jam` vector steps of the lanes instead, so its
+  // accumulators are `jam` independent chains rather than one.
   auto lanes = [&](bool jammed) {
     current_root_ = g.root;
     if (lane_dim < 0) {
       width_ = 1;
       lane_var_ = -1;
-      compute(false);
+      compute(-1);
       current_root_ = -1;
       return;
     }
+    int lv = static_cast<int>(base + lane_dim);
     auto [lo, hi] = bounds(lane_dim);
     llvm::Value* span = b_->CreateSub(hi, lo);
     llvm::Value* rem = b_->CreateSRem(span, b_->getInt64(w));
     llvm::Value* main_end = b_->CreateSub(hi, rem);
     width_ = w;
-    lane_var_ = static_cast<int>(base + lane_dim);
-    loop_range(lo, main_end, w, [&](llvm::Value* iv) {
-      vars_[base + lane_dim].value = iv;
-      compute(jammed);
+    lane_var_ = lv;
+    llvm::Value* from = lo;
+    if (contraction && !jammed && (lane_dim == batch_dim || trips[lane_dim] >= jam * w)) {
+      llvm::Value* jammed_end = b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(jam * w)));
+      loop_range(lo, jammed_end, jam * w, [&](llvm::Value* iv) {
+        jam_values_.clear();
+        for (int64_t u = 0; u < jam; ++u) jam_values_.push_back(b_->CreateAdd(iv, b_->getInt64(u * w)));
+        vars_[lv].value = iv;
+        compute(lv);
+      });
+      from = jammed_end;
+    }
+    loop_range(from, main_end, w, [&](llvm::Value* iv) {
+      vars_[lv].value = iv;
+      compute(jammed ? static_cast<int>(base + jam_dim) : -1);
     });
     masked_step(rem, [&] {
-      vars_[base + lane_dim].value = main_end;
-      compute(jammed);
+      vars_[lv].value = main_end;
+      compute(jammed ? static_cast<int>(base + jam_dim) : -1);
     });
     width_ = 1;
     lane_var_ = -1;
     current_root_ = -1;
   };
   // Loops over every dim but the lane dim, outermost first. The jam dim goes in steps of
-  // `jam`; a step past the end repeats the last element (recomputing it, storing the same
-  // value), so there is no separate remainder code.
+  // `jam`, then the elements past the last whole step one at a time, not jammed (a call of
+  // one sample computes it once, not `jam` times). Each element's value is the same either way:
+  // jamming shares loads, not arithmetic.
   std::function<void(int, bool)> nest = [&](int d, bool jammed) {
     while (d < rank && d == lane_dim) ++d;
     if (d == rank) {
@@ -425,23 +441,26 @@ void Emitter::emit_group(const Group& g) {
       return;
     }
     auto [lo, hi] = bounds(d);
-    if (d != jam_dim) {
-      loop_range(lo, hi, 1, [&](llvm::Value* iv) {
+    auto one_at_a_time = [&](llvm::Value* from) {
+      loop_range(from, hi, 1, [&](llvm::Value* iv) {
         vars_[base + d].value = iv;
         nest(d + 1, jammed);
       });
+    };
+    if (d != jam_dim) {
+      one_at_a_time(lo);
       return;
     }
-    llvm::Value* last = b_->CreateSub(hi, b_->getInt64(1));
     loop_range(lo, hi, jam, [&](llvm::Value* iv) {
       jam_values_.clear();
-      for (int64_t u = 0; u < jam; ++u) {
-        llvm::Value* j = b_->CreateAdd(iv, b_->getInt64(u));
-        jam_values_.push_back(u ? b_->CreateSelect(b_->CreateICmpSLT(j, hi), j, last) : j);
-      }
+      for (int64_t u = 0; u < jam; ++u) jam_values_.push_back(b_->CreateAdd(iv, b_->getInt64(u)));
       vars_[base + d].value = iv;
       nest(d + 1, true);
-    }, /*partial_last=*/true);
+    });
+    if (d == batch_dim || trips[d] % jam) {
+      llvm::Value* span = b_->CreateSub(hi, lo);
+      one_at_a_time(b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(jam))));
+    }
   };
   nest(0, false);
   vars_.resize(base);
