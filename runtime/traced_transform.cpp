@@ -314,7 +314,8 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
 }
 
 // Checks caller-owned output buffers: concrete, of the result's dtype and shape, and not
-// overlapping an input or each other (the kernel would read what it has already written).
+// overlapping an input, a captured tensor or each other (the kernel would read what it has
+// already written).
 void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_t batch,
                                     std::span<const Tensor> outputs) const {
   if (outputs.size() != e.compiled.outputs.size())
@@ -358,6 +359,11 @@ void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_
       if (overlaps(args.tensors[j]))
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("{}: output buffer {} overlaps the memory of argument {}", context_, i, j));
+    for (const Tensor& c : e.captures)
+      if (overlaps(c))
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("{}: output buffer {} overlaps the memory of a tensor the function captures ({})",
+                                context_, i, detail::describe(c)));
     for (size_t j = 0; j < i; ++j)
       if (overlaps(outputs[j]))
         throw Error(ErrorKind::InvalidArgument,

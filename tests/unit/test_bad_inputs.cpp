@@ -104,6 +104,15 @@ TEST_CASE("bad input: the catalogue, each followed by a good call") {
     Tensor in = jit::from_blob(shared.data(), {4, 3}, jit::DType::f32);
     Tensor out = jit::from_blob(shared.data(), {4, 2}, jit::DType::f32);
     expect_error([&] { g.into({out}, in, w); }, jit::ErrorKind::InvalidArgument, {"overlaps the memory of argument 0"});
+    // So is aliasing a captured tensor (an implicit input read at every call).
+    Tensor weights = jit::randn({4, 3}, 2);
+    auto h = jit::vmap([&](const Tensor& x) { return x * jit::sum(weights); }, 0, 0, {.name = "scaled"});
+    Tensor over_weights = jit::from_blob(weights.data<float>(), {4, 3}, jit::DType::f32);
+    expect_error([&] { h.into({over_weights}, xs); }, jit::ErrorKind::InvalidArgument,
+                 {"scaled", "output buffer 0", "captures", "f32[4,3]"});
+    Tensor ok = jit::empty({4, 3});
+    h.into({ok}, xs);
+    CHECK(jit::allclose(ok, xs * jit::sum(weights)));
   }
   still_works(g);
 }
