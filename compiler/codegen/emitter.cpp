@@ -137,6 +137,7 @@ void Emitter::emit_function(const std::string& name, bool body) {
 }
 
 void Emitter::setup_buffers(bool body) {
+  setup_alias_scopes();
   views_.assign(s_.buffers.size(), {});
   int64_t stride_off = 0;
   for (size_t i = 0; i < s_.buffers.size(); ++i) {
@@ -290,7 +291,7 @@ bool Emitter::emit_transpose(const Group& g) {
       std::vector<llvm::Value*> v;
       llvm::Value* from = b_->CreateAdd(b_->CreateMul(i, b_->getInt64(src_row)), j);
       for (int64_t r = 0; r < w; ++r)
-        v.push_back(b_->CreateAlignedLoad(vt, b_->CreateGEP(et, src.base, b_->CreateAdd(from, b_->getInt64(r * src_row))), align));
+        v.push_back(tag(b_->CreateAlignedLoad(vt, b_->CreateGEP(et, src.base, b_->CreateAdd(from, b_->getInt64(r * src_row))), align), g.root));
       // The AVX sequence: interleave within 128-bit halves, pair up, swap halves. Each mask
       // is one instruction (unpcklps/unpckhps, shufps, vperm2f128), which instruction
       // selection matches directly (shuffles that cross the halves cost it several times more).
@@ -313,7 +314,7 @@ bool Emitter::emit_transpose(const Group& g) {
       }
       llvm::Value* to = b_->CreateAdd(b_->CreateMul(j, b_->getInt64(dst_col)), i);
       for (int64_t c = 0; c < w; ++c)
-        b_->CreateAlignedStore(v[c], b_->CreateGEP(et, dst.base, b_->CreateAdd(to, b_->getInt64(c * dst_col))), align);
+        tag(b_->CreateAlignedStore(v[c], b_->CreateGEP(et, dst.base, b_->CreateAdd(to, b_->getInt64(c * dst_col))), align), g.buffer);
     });
   });
   // The edges: rows past the last block (all columns), then the columns past it.
@@ -321,8 +322,8 @@ bool Emitter::emit_transpose(const Group& g) {
     if (r0 >= r1 || c0 >= c1) return;
     loop_range(b_->getInt64(r0), b_->getInt64(r1), 1, [&](llvm::Value* r) {
       loop_range(b_->getInt64(c0), b_->getInt64(c1), 1, [&](llvm::Value* c) {
-        llvm::Value* x = b_->CreateLoad(et, b_->CreateGEP(et, src.base, b_->CreateAdd(b_->CreateMul(r, b_->getInt64(src_row)), c)));
-        b_->CreateStore(x, b_->CreateGEP(et, dst.base, b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r)));
+        llvm::Value* x = tag(b_->CreateLoad(et, b_->CreateGEP(et, src.base, b_->CreateAdd(b_->CreateMul(r, b_->getInt64(src_row)), c))), g.root);
+        tag(b_->CreateStore(x, b_->CreateGEP(et, dst.base, b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r))), g.buffer);
       });
     });
   };

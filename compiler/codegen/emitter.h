@@ -163,6 +163,8 @@ class Emitter {
   void store(int buffer, const Index& at, llvm::Value* v);
   llvm::Value* stride_value(int buffer, int dim);
   void setup_buffers(bool body);
+  void setup_alias_scopes();
+  llvm::Value* tag(llvm::Value* access, int buffer);  // a load or store of `buffer`: its alias scope
   llvm::Value* arg_field(int i);
   llvm::Value* lane_offsets(int64_t step);  // <0, step, 2 step, ...> as <W x i64>
 
@@ -178,6 +180,7 @@ class Emitter {
   llvm::Value* tile_begin_ = nullptr;  // body: the first sample of the current tile
   llvm::Value* tile_end_ = nullptr;
   std::vector<BufferView> views_;
+  std::vector<llvm::MDNode*> scope_, noalias_;  // per buffer
   std::vector<Var> vars_;
   ir::ValueId current_root_ = -1;
   int lane_var_ = -1;

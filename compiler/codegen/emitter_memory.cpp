@@ -2,6 +2,8 @@
 // contiguous vector loads and stores, broadcasts, gathers and scatters.
 #include <llvm/IR/Intrinsics.h>
 
+#include <llvm/IR/MDBuilder.h>
+
 #include "codegen/emitter.h"
 
 namespace jit::cg {
@@ -140,23 +142,23 @@ llvm::Value* Emitter::load(int buffer, const Index& at) {
   llvm::Value* v;
   llvm::Type* vt = llvm::FixedVectorType::get(et, width_);
   if (width_ == 1) {
-    v = b_->CreateLoad(et, a.ptr);
+    v = tag(b_->CreateLoad(et, a.ptr), buffer);
   } else if (a.lane_step == 0) {  // lane 0 is active even in a remainder step
-    v = b_->CreateVectorSplat(width_, b_->CreateLoad(et, a.ptr));
+    v = b_->CreateVectorSplat(width_, tag(b_->CreateLoad(et, a.ptr), buffer));
   } else if (a.lane_step == 1) {
     if (mask_)
-      v = b_->CreateMaskedLoad(vt, a.ptr, align, mask_, llvm::Constant::getNullValue(vt));
+      v = tag(b_->CreateMaskedLoad(vt, a.ptr, align, mask_, llvm::Constant::getNullValue(vt)), buffer);
     else
-      v = b_->CreateAlignedLoad(vt, a.ptr, align);
+      v = tag(b_->CreateAlignedLoad(vt, a.ptr, align), buffer);
   } else {
     if (mask_ && !target_.fast_gather) {
       // Scalarized, a masked gather branches per lane: read lane 0's element (always active)
       // on the inactive lanes instead, unmasked, and zero them after.
       llvm::Value* lane0 = b_->CreateVectorSplat(width_, b_->CreateExtractElement(a.ptrs, uint64_t(0)));
-      v = b_->CreateMaskedGather(vt, b_->CreateSelect(mask_, a.ptrs, lane0), align);
+      v = tag(b_->CreateMaskedGather(vt, b_->CreateSelect(mask_, a.ptrs, lane0), align), buffer);
       v = b_->CreateSelect(mask_, v, llvm::Constant::getNullValue(vt));
     } else {
-      v = b_->CreateMaskedGather(vt, a.ptrs, align, mask_, mask_ ? llvm::Constant::getNullValue(vt) : nullptr);
+      v = tag(b_->CreateMaskedGather(vt, a.ptrs, align, mask_, mask_ ? llvm::Constant::getNullValue(vt) : nullptr), buffer);
     }
   }
   if (dt == DType::b8) v = b_->CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
@@ -176,18 +178,46 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   }
   llvm::Align align(dtype_size(dt));
   if (width_ == 1) {
-    b_->CreateStore(v, a.ptr);
+    tag(b_->CreateStore(v, a.ptr), buffer);
   } else if (a.lane_step == 1) {
     if (mask_)
-      b_->CreateMaskedStore(v, a.ptr, align, mask_);
+      tag(b_->CreateMaskedStore(v, a.ptr, align, mask_), buffer);
     else
-      b_->CreateAlignedStore(v, a.ptr, align);
+      tag(b_->CreateAlignedStore(v, a.ptr, align), buffer);
   } else if (a.lane_step == 0) {
     // Every lane names the same element, with the same value: store lane 0 (always active).
-    b_->CreateStore(b_->CreateExtractElement(v, uint64_t(0)), a.ptr);
+    tag(b_->CreateStore(b_->CreateExtractElement(v, uint64_t(0)), a.ptr), buffer);
   } else {
-    b_->CreateMaskedScatter(v, a.ptrs, align, mask_);
+    tag(b_->CreateMaskedScatter(v, a.ptrs, align, mask_), buffer);
   }
+}
+
+// Each buffer is its own alias scope, disjoint from every other buffer's: outputs overlap no
+// argument, captured tensor or other output (the runtime refuses such buffers), hoisted and
+// scratch values are private, and arguments are only read (two arguments may share memory;
+// being never written, they need not be told apart). So a store into one buffer does not make
+// LLVM reload a loop-invariant value of another.
+void Emitter::setup_alias_scopes() {
+  llvm::MDBuilder mdb(ctx_);
+  llvm::MDNode* domain = mdb.createAnonymousAliasScopeDomain("vmapjit buffers");
+  std::vector<llvm::Metadata*> scopes;
+  for (size_t i = 0; i < s_.buffers.size(); ++i) scopes.push_back(mdb.createAnonymousAliasScope(domain));
+  scope_.clear();
+  noalias_.clear();
+  for (size_t i = 0; i < scopes.size(); ++i) {
+    scope_.push_back(llvm::MDNode::get(ctx_, {scopes[i]}));
+    std::vector<llvm::Metadata*> others;
+    for (size_t j = 0; j < scopes.size(); ++j)
+      if (j != i) others.push_back(scopes[j]);
+    noalias_.push_back(llvm::MDNode::get(ctx_, others));
+  }
+}
+
+llvm::Value* Emitter::tag(llvm::Value* access, int buffer) {
+  auto* inst = llvm::cast<llvm::Instruction>(access);
+  inst->setMetadata(llvm::LLVMContext::MD_alias_scope, scope_[buffer]);
+  inst->setMetadata(llvm::LLVMContext::MD_noalias, noalias_[buffer]);
+  return access;
 }
 
 }  // namespace jit::cg
