@@ -82,10 +82,16 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
     }
   }
   // A value whose single consumer is elementwise over the same shape is read once per element.
-  for (const ir::Node& n : f.nodes)
+  std::vector<ir::ValueId> consumer(nv, -1);
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const ir::Node& n = f.nodes[i];
     if (ir::op_info(n.op).cls == ir::OpClass::Elementwise)
       for (ir::ValueId v : n.operands)
-        if (uses[v] == 1 && f.type(v).shape == n.type.shape) same_shape_single_use[v] = true;
+        if (uses[v] == 1 && f.type(v).shape == n.type.shape) {
+          same_shape_single_use[v] = true;
+          consumer[v] = f.value_of_node(i);
+        }
+  }
 
   for (size_t i = 0; i < f.params.size(); ++i) {
     s.buffers.push_back({BufKind::Param, static_cast<int>(i), f.params[i].type});
@@ -160,6 +166,33 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
       if (best >= 0) pack_order[v] = with_innermost(vt.rank(), best);
     }
   }
+  // A reduction whose innermost reduced dim is innermost in memory in every operand that has it
+  // runs its vector lanes along that dim and folds them: it makes one value at a time, so an
+  // elementwise consumer inlined over it would run one element at a time too. When that
+  // consumer is costly (a transcendental: tanh of a matrix-vector product, the log of a
+  // logsumexp), the reduction is stored instead and the consumer gets vector lanes of its own.
+  auto innermost_in_memory = [&](ir::ValueId u, int64_t d) {
+    const ir::Type& ut = f.type(u);
+    if (!pack_order[u].empty()) return pack_order[u].back() == d;
+    return d == ut.rank() - 1;
+  };
+  auto folds_lanes = [&](const ir::Node& n) {
+    if (n.op == ir::OpId::DotGeneral) {
+      const Shape &cl = n.attrs.get_ints("contract_lhs"), &cr = n.attrs.get_ints("contract_rhs");
+      if (cl.empty() || f.type(n.operands[0]).shape[cl.back()] < 8) return false;
+      return innermost_in_memory(n.operands[0], cl.back()) && innermost_in_memory(n.operands[1], cr.back());
+    }
+    if (n.op != ir::OpId::Sum && n.op != ir::OpId::Prod && n.op != ir::OpId::Max && n.op != ir::OpId::Min)
+      return false;
+    const Shape& dims = n.attrs.get_ints("dims");
+    const ir::Type& in = f.type(n.operands[0]);
+    return !dims.empty() && in.shape[dims.back()] >= 8 && innermost_in_memory(n.operands[0], dims.back());
+  };
+  auto costly_consumers = [&](ir::ValueId v) {
+    for (ir::ValueId c = consumer[v]; c >= 0; c = consumer[c])
+      if (op_cost(f.node_of(c).op) >= 10) return true;
+    return false;
+  };
   std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values
   int hoisted = 0, scratch = 0;
   std::vector<Group> param_copies;
@@ -186,7 +219,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
     } else if (n.op == ir::OpId::ScatterAdd) {
       store = true;
     } else if (cls == ir::OpClass::Reduction || cls == ir::OpClass::Contraction) {
-      store = !same_shape_single_use[v];
+      store = !same_shape_single_use[v] || (folds_lanes(n) && costly_consumers(v));
     } else if (!pack_order[v].empty()) {
       store = true;
     } else if (!is_batched(n.type) && feeds_batched[v]) {
