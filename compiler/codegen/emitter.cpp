@@ -259,6 +259,16 @@ void Emitter::masked_step(llvm::Value* rem, const std::function<void()>& body) {
 unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   unsigned limit = vector_lanes();
   if (!f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral) limit *= target_.vector_bytes >= 64 ? 4 : 2;
+  // Likewise a reduction (alone or under elementwise ops) whose lanes run over kept dims: an
+  // element broadcast along the lanes (a distance's query point) is loaded once for two
+  // registers' worth; with its four partial accumulators that is 8 registers.
+  if (!f_.is_param(g.root) && limit == static_cast<unsigned>(vector_lanes())) {
+    ir::ValueId v = g.root;
+    while (!f_.is_param(v) && ir::op_info(f_.node_of(v).op).cls == ir::OpClass::Elementwise &&
+           f_.node_of(v).operands.size() == 1 && is_inline(f_.node_of(v).operands[0]))
+      v = f_.node_of(v).operands[0];
+    if (!f_.is_param(v) && ir::op_info(f_.node_of(v).op).cls == ir::OpClass::Reduction) limit *= 2;
+  }
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
   return std::min(limit, pow2);
 }

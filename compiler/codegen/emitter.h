@@ -123,9 +123,14 @@ class Emitter {
   // acc updated with the element at vars, in place of combine(acc, element(vars)) (a
   // contraction's multiply-add, fused); element then only prices the analysis.
   using AccumulateFn = std::function<llvm::Value*(llvm::Value* acc, const std::vector<int>& vars)>;
+  // one_chain: each element accumulates in one sequential chain even where its lanes run over
+  // kept dims (a contraction, register-blocked across elements instead); otherwise such a
+  // reduction keeps four partial accumulators (see emitter_loops.cpp).
   llvm::Value* reduce(const std::vector<int64_t>& sizes, const InitFn& init,
                       const ElementFn& element, const CombineFn& combine, const FoldFn& fold,
-                      const AccumulateFn& accumulate = {});
+                      const AccumulateFn& accumulate = {}, bool one_chain = false);
+  // v is computed inline in the value being lowered (not stored, not a parameter).
+  bool is_inline(ir::ValueId v) const { return !f_.is_param(v) && s_.buffer_of[v] < 0; }
 
  private:
   struct Var {

@@ -65,7 +65,7 @@ void Emitter::store_acc(llvm::Value* acc, llvm::Value* v) {
 
 llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& init,
                              const ElementFn& element, const CombineFn& combine,
-                             const FoldFn& fold, const AccumulateFn& accumulate) {
+                             const FoldFn& fold, const AccumulateFn& accumulate, bool one_chain) {
   // Nested loops over every reduced dim but `vector_dim`, which runs [from, to) with the
   // current width's lanes (or not at all when vector_dim is -1).
   bool own_mask = false;  // in this reduction's own remainder step
@@ -87,10 +87,38 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
         return;
       }
       if (static_cast<int>(d) != vector_dim) {
-        loop(sizes[d], [&](int v) {
-          vars[d] = v;
-          level(d + 1);
+        // The innermost reduced loop of a reduction whose lanes run elsewhere (over kept dims):
+        // four partial accumulators over consecutive quarters of the run, merged in order at
+        // the end, so four adds are in flight instead of one chain. Every element is reduced in
+        // the same order whatever the batch or lane, and in both tiers. (Contractions keep one
+        // chain per element: they are register-blocked across elements instead.)
+        const int64_t parts = 4;
+        bool split = !analyzing_ && !one_chain && d + 1 == sizes.size() && sizes[d] >= 2 * parts &&
+                     sizes[d] % parts == 0 && !own_mask && !llvm::cast<llvm::AllocaInst>(acc0)->getAllocatedType()->isStructTy();
+        if (!split) {
+          loop(sizes[d], [&](int v) {
+            vars[d] = v;
+            level(d + 1);
+          });
+          return;
+        }
+        llvm::Value* outer = acc;
+        llvm::Type* at = llvm::cast<llvm::AllocaInst>(acc0)->getAllocatedType();
+        std::vector<llvm::Value*> part_accs{outer};
+        for (int64_t k = 1; k < parts; ++k) part_accs.push_back(make_acc(at, init()));
+        int64_t quarter = sizes[d] / parts;
+        int id = static_cast<int>(vars_.size());
+        vars_.push_back({nullptr, sizes[d]});
+        vars[d] = id;
+        loop_range(b_->getInt64(0), b_->getInt64(quarter), 1, [&](llvm::Value* iv) {
+          for (int64_t k = 0; k < parts; ++k) {
+            vars_[id].value = b_->CreateAdd(iv, b_->getInt64(k * quarter));
+            acc = part_accs[k];
+            level(d + 1);
+          }
         });
+        acc = outer;
+        for (int64_t k = 1; k < parts; ++k) store_acc(outer, combine(load_acc(outer), load_acc(part_accs[k])));
         return;
       }
       int id = static_cast<int>(vars_.size());

@@ -78,11 +78,29 @@ Value* lower_reduce(Emitter& e, const ir::Node& n, const Index& at) {
   std::vector<int64_t> sizes;
   for (int64_t d : dims) sizes.push_back(x.shape[d]);
   DType t = x.dtype;
+  auto element = [&](const std::vector<int>& vars) {
+    return e.eval(n.operands[0], operand_index(dims, x.rank(), keepdim, at, vars));
+  };
+  // A sum of products (or squares) computed inline accumulates with one FMA per element, as a
+  // contraction does: sum(x * y) is a dot product, sum(square(x - y)) a squared distance.
+  Emitter::AccumulateFn fused;
+  const ir::Function& f = e.function();
+  ir::ValueId v = n.operands[0];
+  if (n.op == OpId::Sum && is_float(t) && e.target().fma && e.is_inline(v) &&
+      (f.node_of(v).op == OpId::Mul || f.node_of(v).op == OpId::Square)) {
+    fused = [&](Value* acc, const std::vector<int>& vars) -> Value* {
+      const ir::Node& m = f.node_of(v);
+      Index idx = operand_index(dims, x.rank(), keepdim, at, vars);
+      auto factor = [&](size_t k) { return e.eval(m.operands[k], broadcast_index(f.type(m.operands[k]), x, idx)); };
+      Value* a = factor(0);
+      Value* b = m.op == OpId::Square ? a : factor(1);
+      return e.b().CreateIntrinsic(llvm::Intrinsic::fma, {a->getType()}, {a, b, acc});
+    };
+  }
   return e.reduce(
-      sizes, [&] { return identity(e, n.op, t); },
-      [&](const std::vector<int>& vars) { return e.eval(n.operands[0], operand_index(dims, x.rank(), keepdim, at, vars)); },
-      [&](Value* a, Value* v) { return combine(e, n.op, t, a, v); },
-      [&](Value* v) { return fold(e, n.op, t, v); });
+      sizes, [&] { return identity(e, n.op, t); }, element,
+      [&](Value* a, Value* x) { return combine(e, n.op, t, a, x); },
+      [&](Value* x) { return fold(e, n.op, t, x); }, fused);
 }
 
 // argmax / argmin: per lane the first extreme (a NaN counts as the extreme) and its index;
@@ -229,7 +247,8 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
           Value* b = u && rb ? e.at_jam(jv, u, [&] { return e.eval(n.operands[1], ri); }) : b0;
           return madd(c, a, b);
         });
-      });
+      },
+      /*one_chain=*/true);
 }
 
 }  // namespace

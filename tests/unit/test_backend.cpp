@@ -186,20 +186,27 @@ TEST_CASE("backend: a sample's result has the same bits whatever the batch aroun
   Tensor w1 = jit::randn({128, 64}, 31) * 0.125, w2 = jit::randn({10, 128}, 32) * 0.1, b1 = jit::randn({128}, 33);
   auto mlp = [&](const Tensor& x) { return jit::softmax(jit::mv(w2, jit::tanh(jit::mv(w1, x) + b1)), 0); };
   auto mm = [](const Tensor& a) { return jit::matmul(a, jit::transpose(a, 0, 1)); };
-  Tensor xs = batch_of({64}, 11, 34), ms = batch_of({24, 40}, 11, 35);
+  // Distances to captured points: a sum of squares with its lanes over the points, four partial
+  // sums per distance.
+  Tensor points = jit::randn({40, 16}, 36);
+  auto dist = [&](const Tensor& x) { return jit::sqrt(jit::sum(jit::square(x - points), {1})); };
+  Tensor xs = batch_of({64}, 11, 34), ms = batch_of({24, 40}, 11, 35), qs = batch_of({16}, 11, 37);
   for (auto tiering : {jit::Tiering::Optimized, jit::Tiering::Quick}) {
     auto f = jit::vmap(mlp, 0, 0, {.name = "mlp", .tiering = tiering});
     auto g = jit::vmap(mm, 0, 0, {.name = "mm", .tiering = tiering});
-    Tensor all = f(xs), all_m = g(ms);
+    auto h = jit::vmap(dist, 0, 0, {.name = "dist", .tiering = tiering});
+    Tensor all = f(xs), all_m = g(ms), all_d = h(qs);
     for (int64_t b : {1, 2, 3, 5, 6, 9}) {
       CAPTURE(b);
       for (int64_t at : {int64_t(0), 11 - b}) {
         CAPTURE(at);
         CHECK(same_bits(f(jit::narrow(xs, 0, at, b)), jit::narrow(all, 0, at, b)));
         CHECK(same_bits(g(jit::narrow(ms, 0, at, b)), jit::narrow(all_m, 0, at, b)));
+        CHECK(same_bits(h(jit::narrow(qs, 0, at, b)), jit::narrow(all_d, 0, at, b)));
       }
     }
   }
+  agree("distances to captured points", dist, 0, qs);
 }
 
 TEST_CASE("backend: in_dims other than 0, negative, none, and strided inputs") {
