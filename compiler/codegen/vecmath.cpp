@@ -4,6 +4,8 @@
 #include <cassert>
 #include <vector>
 
+#include <llvm/IR/MDBuilder.h>
+
 #include "codegen/vecmath_impl.h"
 
 namespace jit::cg {
@@ -30,6 +32,31 @@ Value* Vm::fma(Value* x, Value* y, Value* z) const {
 Value* Vm::clamp(Value* x, double lo, double hi) const {
   x = sel(gt(x, c(lo)), x, c(lo));  // NaN fails the ordered compare: lo
   return sel(lt(x, c(hi)), x, c(hi));
+}
+
+Value* branch_all(const Vm& m, Value* all, const std::function<Value*()>& fast, const std::function<Value*()>& slow) {
+  auto& B = m.b;
+  llvm::Function* fn = B.GetInsertBlock()->getParent();
+  llvm::LLVMContext& ctx = B.getContext();
+  auto* fast_bb = llvm::BasicBlock::Create(ctx, "fast", fn);
+  auto* slow_bb = llvm::BasicBlock::Create(ctx, "slow", fn);
+  auto* join = llvm::BasicBlock::Create(ctx, "join", fn);
+  Value* cond = all->getType()->isVectorTy() ? B.CreateAndReduce(all) : all;
+  llvm::MDBuilder mdb(ctx);
+  B.CreateCondBr(cond, fast_bb, slow_bb, mdb.createBranchWeights(1000, 1));
+  B.SetInsertPoint(fast_bb);
+  Value* a = fast();
+  llvm::BasicBlock* fast_end = B.GetInsertBlock();
+  B.CreateBr(join);
+  B.SetInsertPoint(slow_bb);
+  Value* b = slow();
+  llvm::BasicBlock* slow_end = B.GetInsertBlock();
+  B.CreateBr(join);
+  B.SetInsertPoint(join);
+  llvm::PHINode* r = B.CreatePHI(a->getType(), 2);
+  r->addIncoming(a, fast_end);
+  r->addIncoming(b, slow_end);
+  return r;
 }
 
 Value* Vm::pow2i(Value* n) const {

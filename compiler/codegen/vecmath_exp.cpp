@@ -102,7 +102,10 @@ Value* exp_core(const Vm& m, Value* hi, Value* lo, int scale) {
 }
 
 Value* expm1_core(const Vm& m, Value* x) {
-  x = m.f32 ? m.clamp(x, -26.0, 89.0) : m.clamp(x, -40.0, 710.0);
+  return expm1_unclamped(m, m.f32 ? m.clamp(x, -26.0, 89.0) : m.clamp(x, -40.0, 710.0));
+}
+
+Value* expm1_unclamped(const Vm& m, Value* x) {
   auto [n, r] = exp_reduce(m, x);
   Value* p = m.fma(m.mul(r, r), q_poly(m, r), r);
   Value* t = m.pow2i(m.b.CreateSub(m.to_int(n), m.ci(1)));
@@ -145,8 +148,24 @@ Pair log_dd(const Vm& m, Value* x) {
   return {log_specials(m, x, r.hi), m.sel(special, m.c(0), r.lo)};
 }
 
+// When every lane of x is in [-kExpFast, kExpFast] (NaN is not), exp_core's result needs neither
+// its clamp nor its two-step scaling: with n in the normal exponent range, e 2^n takes one
+// exact-range multiply, rounding once exactly as the two steps do (each power-of-two multiply
+// but the last is exact). So the fast path gives exp_core's bits, and a lane's result does not
+// depend on its neighbours; one predictable branch per vector picks it.
+constexpr double kExpFastF = 87.0, kExpFast = 707.0;
+
+Value* exp_fast(const Vm& m, Value* x) {
+  auto [n, r] = exp_reduce(m, x);
+  Value* e = m.add(m.c(1), m.fma(m.mul(r, r), q_poly(m, r), r));
+  return m.mul(e, m.pow2i(m.to_int(n)));
+}
+
+Value* exp_in_fast_range(const Vm& m, Value* x) { return m.b.CreateFCmpOLE(m.abs(x), m.c(m.f32 ? kExpFastF : kExpFast)); }
+
 Value* emit_exp(const Vm& m, Value* x) {
-  return m.sel(m.isnan(x), x, exp_core(m, x));
+  return branch_all(m, exp_in_fast_range(m, x), [&] { return exp_fast(m, x); },
+                    [&] { return m.sel(m.isnan(x), x, exp_core(m, x)); });
 }
 
 Value* emit_expm1(const Vm& m, Value* x) {
@@ -171,19 +190,26 @@ Value* emit_log1p(const Vm& m, Value* x) {
 
 Value* emit_tanh(const Vm& m, Value* x) {
   Value* a = m.abs(x);
-  Value* e = expm1_core(m, m.mul(m.c(2), a));
-  // e/(e+2) near 0; 1 - 2/(e+2) where the result is away from 0 (no cancellation either way).
-  Value* small = m.lt(a, m.c(0.55));
-  Value* q = m.div(m.sel(small, e, m.c(-2)), m.add(e, m.c(2)));
-  Value* r = m.copysign(m.sel(small, q, m.add(m.c(1), q)), x);
-  return m.sel(m.isnan(x), x, r);
+  // e = expm1(2|x|); without the clamp (which leaves such inputs alone) where 2|x| <= 88 (f32)
+  // or 708 (f64): the same bits, and then x is not NaN either.
+  auto tanh_of = [&](Value* e, bool may_be_nan) {
+    // e/(e+2) near 0; 1 - 2/(e+2) where the result is away from 0 (no cancellation either way).
+    Value* small = m.lt(a, m.c(0.55));
+    Value* q = m.div(m.sel(small, e, m.c(-2)), m.add(e, m.c(2)));
+    Value* r = m.copysign(m.sel(small, q, m.add(m.c(1), q)), x);
+    return may_be_nan ? m.sel(m.isnan(x), x, r) : r;
+  };
+  return branch_all(m, m.b.CreateFCmpOLE(a, m.c(m.f32 ? 44.0 : 354.0)),
+                    [&] { return tanh_of(expm1_unclamped(m, m.mul(m.c(2), a)), false); },
+                    [&] { return tanh_of(expm1_core(m, m.mul(m.c(2), a)), true); });
 }
 
 Value* emit_sigmoid(const Vm& m, Value* x) {
   // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (down to denormals).
-  Value* e = exp_core(m, m.neg(m.abs(x)));
-  Value* r = m.div(m.sel(m.ge(x, m.c(0)), m.c(1), e), m.add(m.c(1), e));
-  return m.sel(m.isnan(x), x, r);
+  Value* t = m.neg(m.abs(x));
+  auto sigmoid_of = [&](Value* e) { return m.div(m.sel(m.ge(x, m.c(0)), m.c(1), e), m.add(m.c(1), e)); };
+  return branch_all(m, exp_in_fast_range(m, t), [&] { return sigmoid_of(exp_fast(m, t)); },
+                    [&] { return m.sel(m.isnan(x), x, sigmoid_of(exp_core(m, t))); });
 }
 
 Value* emit_pow(const Vm& m, Value* x, Value* y) {

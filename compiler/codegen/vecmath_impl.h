@@ -1,6 +1,8 @@
 // codegen/vecmath_impl.h: the IR building blocks shared by the vecmath families (internal).
 #pragma once
 
+#include <functional>
+
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -81,6 +83,13 @@ Pair two_prod(const Vm& m, Value* a, Value* b);
 Value* exp_core(const Vm& m, Value* hi, Value* lo = nullptr, int scale = 0);
 // expm1(x) without the -0 / tiny / NaN handling.
 Value* expm1_core(const Vm& m, Value* x);
+// expm1_core without its clamp: for x in [-26, 89] (f32) / [-40, 710] (f64), the same bits.
+Value* expm1_unclamped(const Vm& m, Value* x);
+
+// fast() where every lane of `all` is true, slow() otherwise: one branch per vector (per
+// element in scalar code). The two must agree on the lanes where `all` holds, so a lane's
+// result never depends on the other lanes.
+Value* branch_all(const Vm& m, Value* all, const std::function<Value*()>& fast, const std::function<Value*()>& slow);
 // log(x) + lo/.. for finite x > 0 (denormals included); `corr` (may be null) is added at the
 // low end of the sum: the result is log(x) + corr for |corr| < ulp(x).
 Value* log_core(const Vm& m, Value* x, Value* corr = nullptr);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <thread>
@@ -207,6 +208,30 @@ TEST_CASE("backend: a sample's result has the same bits whatever the batch aroun
     }
   }
   agree("distances to captured points", dist, 0, qs);
+}
+
+TEST_CASE("backend: an element's transcendental does not depend on its vector neighbours") {
+  // exp, sigmoid and tanh take a shorter path when every lane of a vector is in range; a lane
+  // out of range (large, infinite or NaN) sends its whole vector down the general path, which
+  // must give the in-range lanes the same bits.
+  auto f = [](const Tensor& a) { return jit::exp(a) + jit::sigmoid(a * 2.0) - jit::tanh(a * 0.5); };
+  for (auto tiering : {jit::Tiering::Optimized, jit::Tiering::Quick}) {
+    auto g = jit::vmap(f, 0, 0, {.name = "transcendentals", .tiering = tiering});
+    auto interp = jit::vmap(f, 0, 0, {.backend = jit::Backend::Interpreter});
+    Tensor x = batch_of({40}, 3, 41) * 4.0;
+    Tensor base = g(x);
+    for (float odd : {100.f, -100.f, 88.5f, -95.f, INFINITY, -INFINITY, NAN, 1e30f}) {
+      CAPTURE(odd);
+      std::vector<float> v(x.data<float>(), x.data<float>() + x.numel());
+      v[45] = odd;  // sample 1, element 5
+      Tensor y = jit::from_blob(v.data(), {3, 40}, jit::DType::f32).contiguous();
+      Tensor got = g(y);
+      const float *pg = got.data<float>(), *pb = base.data<float>();
+      for (int64_t i = 0; i < got.numel(); ++i)
+        if (i != 45) REQUIRE(std::memcmp(pg + i, pb + i, sizeof(float)) == 0);
+      CHECK(jit::allclose(got, interp(y), 2e-4, 2e-5, /*equal_nan=*/true));
+    }
+  }
 }
 
 TEST_CASE("backend: in_dims other than 0, negative, none, and strided inputs") {
