@@ -58,7 +58,9 @@ KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const 
   auto module = std::make_unique<llvm::Module>(f.name, *ctx);
   engine.prepare(*module);
   std::string name = engine.unique_name("vmapjit_" + f.name);
-  cg::emit_module(f, sched, engine.target(), contiguous, name, *module);
+  cg::TargetInfo target = engine.target();
+  target.quick = tier == Tier::Quick;  // less code, the same bits
+  cg::emit_module(f, sched, target, contiguous, name, *module);
   bool text = rec && rec->keep_text();
   std::string llvm_text;
   if (text) {

@@ -419,7 +419,7 @@ void Emitter::emit_group(const Group& g) {
     width_ = w;
     lane_var_ = lv;
     llvm::Value* from = lo;
-    if (contraction && !jammed && (lane_dim == batch_dim || trips[lane_dim] >= jam * w)) {
+    if (contraction && !jammed && !target_.quick && (lane_dim == batch_dim || trips[lane_dim] >= jam * w)) {
       llvm::Value* jammed_end = b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(jam * w)));
       loop_range(lo, jammed_end, jam * w, [&](llvm::Value* iv) {
         jam_values_.clear();
@@ -443,8 +443,9 @@ void Emitter::emit_group(const Group& g) {
   };
   // Loops over every dim but the lane dim, outermost first. The jam dim goes in steps of
   // `jam`, then the elements past the last whole step one at a time, not jammed (a call of
-  // one sample computes it once, not `jam` times). Each element's value is the same either way:
-  // jamming shares loads, not arithmetic.
+  // one sample computes it once, not `jam` times); the quick tier, for less code, runs a last
+  // partial step that repeats the last element instead. Each element's value is the same
+  // either way: jamming shares loads, not arithmetic.
   std::function<void(int, bool)> nest = [&](int d, bool jammed) {
     while (d < rank && d == lane_dim) ++d;
     if (d == rank) {
@@ -460,6 +461,19 @@ void Emitter::emit_group(const Group& g) {
     };
     if (d != jam_dim) {
       one_at_a_time(lo);
+      return;
+    }
+    if (target_.quick) {  // one loop: a step past the end repeats the last element
+      llvm::Value* last = b_->CreateSub(hi, b_->getInt64(1));
+      loop_range(lo, hi, jam, [&](llvm::Value* iv) {
+        jam_values_.clear();
+        for (int64_t u = 0; u < jam; ++u) {
+          llvm::Value* j = b_->CreateAdd(iv, b_->getInt64(u));
+          jam_values_.push_back(u ? b_->CreateSelect(b_->CreateICmpSLT(j, hi), j, last) : j);
+        }
+        vars_[base + d].value = iv;
+        nest(d + 1, true);
+      }, /*partial_last=*/true);
       return;
     }
     loop_range(lo, hi, jam, [&](llvm::Value* iv) {

@@ -11,7 +11,8 @@
 namespace jit::cg {
 namespace vm {
 
-Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t) : b(b), t(t), f32(t->getScalarType()->isFloatTy()) {
+Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths)
+    : b(b), t(t), f32(t->getScalarType()->isFloatTy()), fast_paths(fast_paths) {
   llvm::Type* ie = llvm::Type::getIntNTy(b.getContext(), f32 ? 32 : 64);
   if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
     it = llvm::FixedVectorType::get(ie, vt->getNumElements());
@@ -21,8 +22,8 @@ Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t) : b(b), t(t), f32(t->getScalarType
 
 Vm Vm::with_elem(llvm::Type* scalar) const {
   if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
-    return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()));
-  return Vm(b, scalar);
+    return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()), fast_paths);
+  return Vm(b, scalar, fast_paths);
 }
 
 Value* Vm::fma(Value* x, Value* y, Value* z) const {
@@ -35,6 +36,7 @@ Value* Vm::clamp(Value* x, double lo, double hi) const {
 }
 
 Value* branch_all(const Vm& m, Value* all, const std::function<Value*()>& fast, const std::function<Value*()>& slow) {
+  if (!m.fast_paths) return slow();
   auto& B = m.b;
   llvm::Function* fn = B.GetInsertBlock()->getParent();
   llvm::LLVMContext& ctx = B.getContext();
@@ -104,7 +106,7 @@ Pair two_prod(const Vm& m, Value* a, Value* b) {
 
 }  // namespace vm
 
-llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args) {
+llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, bool fast_paths) {
   assert(!args.empty() && "emit_math: no argument");
   llvm::Type* t = args[0]->getType();
   assert(t->getScalarType()->isFloatTy() || t->getScalarType()->isDoubleTy());
@@ -115,6 +117,7 @@ llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::V
   llvm::IRBuilderBase::FastMathFlagGuard guard(b);
   b.clearFastMathFlags();
   vm::Vm m(b, t);
+  m.fast_paths = fast_paths;
   llvm::Value* x = args[0];
   switch (fn) {
     case MathFn::Exp: return vm::emit_exp(m, x);

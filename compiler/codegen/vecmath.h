@@ -42,6 +42,8 @@ enum class MathFn {
 
 // Emits fn applied elementwise to args (one argument, two for Pow), all of one type: float or
 // double, scalar or fixed vector. Returns a value of that type.
-llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args);
+// fast_paths: exp, sigmoid and tanh also emit a shorter path for vectors whose every lane is in
+// range, taken by a branch (the same bits; more code, so the quick tier goes without).
+llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, bool fast_paths = true);
 
 }  // namespace jit::cg

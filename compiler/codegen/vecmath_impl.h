@@ -20,8 +20,9 @@ struct Vm {
   llvm::Type* t;   // float/double or <N x float/double>
   llvm::Type* it;  // i32/i64 of the same shape
   bool f32;
+  bool fast_paths = true;  // branch_all emits both paths (else only the general one)
 
-  Vm(llvm::IRBuilderBase& b, llvm::Type* t);
+  Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths = true);
   Vm with_elem(llvm::Type* scalar) const;  // same shape, other element type
 
   int mant_bits() const { return f32 ? 23 : 52; }
