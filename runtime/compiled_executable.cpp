@@ -50,6 +50,13 @@ class CompiledExecutable : public Executable {
         for (ir::ValueId v : f.node_of(g.root).operands) work_per_sample_ += elements(v);
     }
     work_per_sample_ = std::max<int64_t>(work_per_sample_, 1);
+    // A call of no samples needs the prologue only for what it writes besides hoisted values:
+    // an unbatched output, or the error flag of an index out of range.
+    for (const cg::Group& g : s.prologue)
+      prologue_at_batch0_ |= s.buffers[g.buffer].kind == cg::BufKind::Output;
+    for (const ir::Node& n : f.nodes)
+      prologue_at_batch0_ |= !n.type.has_dyn() && (n.op == ir::OpId::IndexSelect || n.op == ir::OpId::Gather ||
+                                                   n.op == ir::OpId::ScatterAdd);
   }
 
   void run(std::span<const Tensor> args, std::span<const Tensor> captures,
@@ -78,7 +85,7 @@ class CompiledExecutable : public Executable {
     cg::KernelArgs kargs{ptrs, strides, hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
                          o.ctx.seed, o.ctx.call, batch, &error};
     const KernelFns& fns = kernels_->current();  // one tier for the whole call
-    if (fns.prologue) fns.prologue(&kargs);
+    if (fns.prologue && (batch > 0 || prologue_at_batch0_)) fns.prologue(&kargs);
     if (batch > 0) {
       int threads = o.threads > 0 ? o.threads
                     : batch * work_per_sample_ >= kParallelWork ? ThreadPool::instance().size() : 1;
@@ -107,6 +114,7 @@ class CompiledExecutable : public Executable {
   size_t hoisted_, scratch_;
   size_t nparams_, nout_;
   int64_t work_per_sample_ = 0;
+  bool prologue_at_batch0_ = false;
 };
 
 }  // namespace

@@ -210,6 +210,31 @@ TEST_CASE("backend: a sample's result has the same bits whatever the batch aroun
   agree("distances to captured points", dist, 0, qs);
 }
 
+TEST_CASE("backend: a call of no samples still writes unbatched outputs and reports bad indices") {
+  // With no samples the per-call work on unbatched values (packing weights) is skipped, unless
+  // it writes an output or checks an index.
+  Tensor w = jit::randn({32, 16}, 51);
+  auto f = [&](const Tensor& x) {
+    return std::make_tuple(jit::mv(w, x), jit::sum(w * 2.0, {1}));
+  };
+  auto g = jit::vmap(f, 0, {0, jit::none}, {.name = "unbatched output"});
+  auto [y, s] = g(jit::empty({0, 16}));
+  CHECK(y.shape() == jit::Shape{0, 32});
+  CHECK(jit::allclose(s, jit::sum(w * 2.0, {1}), 2e-4, 2e-5));
+  auto [y3, s3] = g(jit::randn({3, 16}, 52));
+  CHECK(jit::allclose(s3, s));
+  // An index out of range in unbatched work is an error whatever the batch, as in the interpreter.
+  Tensor idx = jit::from_vector<int64_t>({0, 40}, {2});
+  auto h = [&](const Tensor& x) { return x * jit::sum(jit::index_select(w, 0, idx)); };
+  for (jit::Backend backend : {jit::Backend::Compiled, jit::Backend::Interpreter}) {
+    auto hv = jit::vmap(h, 0, 0, {.backend = backend, .name = "bad index"});
+    for (int64_t b : {0, 2}) {
+      CAPTURE(b);
+      CHECK_THROWS_AS(hv(jit::randn({b, 16}, 53)), jit::Error);
+    }
+  }
+}
+
 TEST_CASE("backend: an element's transcendental does not depend on its vector neighbours") {
   // exp, sigmoid and tanh take a shorter path when every lane of a vector is in range; a lane
   // out of range (large, infinite or NaN) sends its whole vector down the general path, which
