@@ -72,7 +72,26 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
   auto run = [&](llvm::Value* acc0, int vector_dim, int64_t from, int64_t to) {
     std::vector<int> vars(sizes.size(), -1);
     llvm::Value* acc = acc0;  // the accumulator the innermost level updates
-    std::function<void(size_t)> level = [&](size_t d) {
+    std::function<void(size_t)> level;
+    // Reduced loop var `id` of dim d at iv + k spacing for each of `parts` partial accumulators
+    // (the first is the current one), iv over [from, to) in steps of `step`; the partials then
+    // merge into the first in order.
+    auto in_parts = [&](size_t d, int id, int64_t parts, int64_t from, int64_t to, int64_t step, int64_t spacing) {
+      llvm::Value* first = acc;
+      llvm::Type* at = llvm::cast<llvm::AllocaInst>(first)->getAllocatedType();
+      std::vector<llvm::Value*> accs{first};
+      for (int64_t k = 1; k < parts; ++k) accs.push_back(make_acc(at, init()));
+      loop_range(b_->getInt64(from), b_->getInt64(to), step, [&](llvm::Value* iv) {
+        for (int64_t k = 0; k < parts; ++k) {
+          vars_[id].value = b_->CreateAdd(iv, b_->getInt64(k * spacing));
+          acc = accs[k];
+          level(d + 1);
+        }
+      });
+      acc = first;
+      for (int64_t k = 1; k < parts; ++k) store_acc(first, combine(load_acc(first), load_acc(accs[k])));
+    };
+    level = [&](size_t d) {
       if (d == sizes.size()) {
         if (analyzing_) {
           element(vars);
@@ -102,23 +121,11 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
           });
           return;
         }
-        llvm::Value* outer = acc;
-        llvm::Type* at = llvm::cast<llvm::AllocaInst>(acc0)->getAllocatedType();
-        std::vector<llvm::Value*> part_accs{outer};
-        for (int64_t k = 1; k < parts; ++k) part_accs.push_back(make_acc(at, init()));
-        int64_t quarter = sizes[d] / parts;
         int id = static_cast<int>(vars_.size());
         vars_.push_back({nullptr, sizes[d]});
         vars[d] = id;
-        loop_range(b_->getInt64(0), b_->getInt64(quarter), 1, [&](llvm::Value* iv) {
-          for (int64_t k = 0; k < parts; ++k) {
-            vars_[id].value = b_->CreateAdd(iv, b_->getInt64(k * quarter));
-            acc = part_accs[k];
-            level(d + 1);
-          }
-        });
-        acc = outer;
-        for (int64_t k = 1; k < parts; ++k) store_acc(outer, combine(load_acc(outer), load_acc(part_accs[k])));
+        int64_t quarter = sizes[d] / parts;
+        in_parts(d, id, parts, 0, quarter, 1, quarter);
         return;
       }
       int id = static_cast<int>(vars_.size());
@@ -139,17 +146,7 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
         int64_t unrolled_end = from + (to - from) / step * step;
         llvm::Type* at = llvm::cast<llvm::AllocaInst>(acc0)->getAllocatedType();
         if (unrolled_end > from && (to - from) >= 2 * step && !at->isStructTy()) {
-          std::vector<llvm::Value*> parts{acc0};
-          for (int64_t k = 1; k < unroll; ++k) parts.push_back(make_acc(at, init()));
-          loop_range(b_->getInt64(from), b_->getInt64(unrolled_end), step, [&](llvm::Value* iv) {
-            for (int64_t k = 0; k < unroll; ++k) {
-              vars_[id].value = b_->CreateAdd(iv, b_->getInt64(k * width_));
-              acc = parts[k];
-              level(d + 1);
-            }
-          });
-          acc = acc0;
-          for (int64_t k = 1; k < unroll; ++k) store_acc(acc0, combine(load_acc(acc0), load_acc(parts[k])));
+          in_parts(d, id, unroll, from, unrolled_end, step, width_);
           from = unrolled_end;
         }
         loop_range(b_->getInt64(from), b_->getInt64(main_end), width_, [&](llvm::Value* iv) {
