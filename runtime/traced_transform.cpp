@@ -86,6 +86,24 @@ void write_key(Sink&& put, const CallArgs& args, const int64_t* in_dims,
   for (const Tensor& o : outputs) put(o.is_contiguous());
 }
 
+bool is_empty(const Tensor& x) {
+  for (int64_t d : x.shape())
+    if (d == 0) return true;
+  return false;
+}
+
+// The bytes a concrete tensor's elements span, [first, last + 1).
+std::pair<const char*, const char*> byte_range(const Tensor& x) {
+  const char* p = static_cast<const char*>(x.data());
+  int64_t lo = 0, hi = 0;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    int64_t span = (x.shape()[d] - 1) * x.strides()[d];
+    (span < 0 ? lo : hi) += span;
+  }
+  int64_t w = dtype_size(x.dtype());
+  return {p + lo * w, p + (hi + 1) * w};
+}
+
 }  // namespace
 
 // What one signature compiles to.
@@ -95,6 +113,12 @@ struct TracedTransform::Entry {
   std::vector<int64_t> in_dims;  // per tensor argument
   ir::Function compiled;         // the final IR
   std::vector<Tensor> captures;
+  // The memory of each non-empty capture (fixed for the entry's life), for the output checks.
+  struct Bytes {
+    size_t capture;
+    const char *first, *end;
+  };
+  std::vector<Bytes> capture_bytes;
   bool uses_rng = false;
   std::unique_ptr<Executable> exec;
 };
@@ -298,6 +322,11 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     e->compiled = std::move(c.batched);
     e->exec = std::move(c.exec);
     e->captures = std::move(t.captures);
+    for (size_t c = 0; c < e->captures.size(); ++c)
+      if (!is_empty(e->captures[c])) {
+        auto [first, end] = byte_range(e->captures[c]);
+        e->capture_bytes.push_back({c, first, end});
+      }
     for (const ir::Node& n : e->compiled.nodes)
       e->uses_rng |= ir::op_info(n.op).cls == ir::OpClass::Random;
     std::lock_guard<std::mutex> lock(mu_);
@@ -322,21 +351,6 @@ void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_
     throw Error(ErrorKind::InvalidArgument,
                 fmt::format("{}: {} output buffers given for {} outputs", context_,
                             outputs.size(), e.compiled.outputs.size()));
-  auto empty = [](const Tensor& x) {
-    for (int64_t d : x.shape())
-      if (d == 0) return true;
-    return false;
-  };
-  auto range = [](const Tensor& x) {
-    const char* p = static_cast<const char*>(x.data());
-    int64_t lo = 0, hi = 0;
-    for (int64_t d = 0; d < x.dim(); ++d) {
-      int64_t span = (x.shape()[d] - 1) * x.strides()[d];
-      (span < 0 ? lo : hi) += span;
-    }
-    int64_t w = dtype_size(x.dtype());
-    return std::pair<const char*, const char*>{p + lo * w, p + (hi + 1) * w};
-  };
   for (size_t i = 0; i < outputs.size(); ++i) {
     const ir::Type& t = e.compiled.type(e.compiled.outputs[i]);
     const Tensor& o = outputs[i];
@@ -348,22 +362,22 @@ void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_
                   fmt::format("{}: output buffer {} is {} but output {} is {}{}", context_, i,
                               detail::describe(o), i, dtype_name(t.dtype),
                               ir::shape_string(ir::resolve(t.shape, batch))));
-    if (empty(o)) continue;
-    auto [olo, ohi] = range(o);
+    if (is_empty(o)) continue;
+    auto [olo, ohi] = byte_range(o);
     auto overlaps = [&](const Tensor& x) {
-      if (empty(x)) return false;
-      auto [lo, hi] = range(x);
+      if (is_empty(x)) return false;
+      auto [lo, hi] = byte_range(x);
       return lo < ohi && olo < hi;
     };
     for (size_t j = 0; j < args.tensors.size(); ++j)
       if (overlaps(args.tensors[j]))
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("{}: output buffer {} overlaps the memory of argument {}", context_, i, j));
-    for (const Tensor& c : e.captures)
-      if (overlaps(c))
+    for (const Entry::Bytes& c : e.capture_bytes)
+      if (c.first < ohi && olo < c.end)
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("{}: output buffer {} overlaps the memory of a tensor the function captures ({})",
-                                context_, i, detail::describe(c)));
+                                context_, i, detail::describe(e.captures[c.capture])));
     for (size_t j = 0; j < i; ++j)
       if (overlaps(outputs[j]))
         throw Error(ErrorKind::InvalidArgument,
