@@ -116,8 +116,7 @@ llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::V
   // The caller's fast-math flags (reassoc would undo TwoSum) do not apply inside.
   llvm::IRBuilderBase::FastMathFlagGuard guard(b);
   b.clearFastMathFlags();
-  vm::Vm m(b, t);
-  m.fast_paths = fast_paths;
+  vm::Vm m(b, t, fast_paths);
   llvm::Value* x = args[0];
   switch (fn) {
     case MathFn::Exp: return vm::emit_exp(m, x);
