@@ -36,11 +36,10 @@ __attribute__((tls_model("initial-exec"))) thread_local Arena t_hoisted, t_scrat
 
 constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements touched per call worth a second thread
 
-class CompiledExecutable : public Executable {
+class CompiledExecutable : public PointerExecutable {
  public:
   CompiledExecutable(const ir::Function& f, const cg::Schedule& s, std::shared_ptr<const KernelSlot> kernels)
-      : kernels_(std::move(kernels)), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes),
-        nparams_(f.params.size()), nout_(f.outputs.size()) {
+      : kernels_(std::move(kernels)), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes) {
     // A sample's work: the elements each body group writes and its root reads (a contraction
     // or reduction reads many elements per one it writes; an unbatched weight counts in full).
     auto elements = [&](ir::ValueId v) { return ir::checked_numel(ir::resolve(f.type(v).shape, 1)); };
@@ -61,28 +60,18 @@ class CompiledExecutable : public Executable {
 
   void run(std::span<const Tensor> args, std::span<const Tensor> captures,
            std::span<const Tensor> outputs, int64_t batch, const RunOptions& o) const override {
-    // Pointers and strides of every buffer, on the stack for the usual few.
-    constexpr size_t kSmall = 16, kSmallStrides = 96;
-    size_t nbuf = args.size() + captures.size() + outputs.size(), nstrides = 0;
+    size_t nstrides = 0;
     for (const auto* list : {&args, &captures, &outputs})
       for (const Tensor& t : *list) nstrides += t.impl_ptr()->strides.size();
-    void* ptr_small[kSmall];
-    int64_t stride_small[kSmallStrides];
-    std::vector<void*> ptr_big;
-    std::vector<int64_t> stride_big;
-    void** ptrs = ptr_small;
-    int64_t* strides = stride_small;
-    if (nbuf > kSmall) ptr_big.resize(nbuf), ptrs = ptr_big.data();
-    if (nstrides > kSmallStrides) stride_big.resize(nstrides), strides = stride_big.data();
-    size_t i = 0, j = 0;
+    KernelBuffers b(args.size() + captures.size() + outputs.size(), nstrides);
     for (const auto* list : {&args, &captures, &outputs})
-      for (const Tensor& t : *list) {
-        const detail::TensorImpl& impl = *t.impl_ptr();
-        ptrs[i++] = static_cast<char*>(impl.base()) + impl.offset * dtype_size(impl.dtype);
-        for (int64_t s : impl.strides) strides[j++] = s;
-      }
+      for (const Tensor& t : *list) b.add(*t.impl_ptr());
+    run_pointers(b, batch, o);
+  }
+
+  void run_pointers(const KernelBuffers& b, int64_t batch, const RunOptions& o) const override {
     int32_t error = 0;
-    cg::KernelArgs kargs{ptrs, strides, hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
+    cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
                          o.ctx.seed, o.ctx.call, batch, &error};
     const KernelFns& fns = kernels_->current();  // one tier for the whole call
     if (fns.prologue && (batch > 0 || prologue_at_batch0_)) fns.prologue(&kargs);
@@ -112,7 +101,6 @@ class CompiledExecutable : public Executable {
  private:
   std::shared_ptr<const KernelSlot> kernels_;
   size_t hoisted_, scratch_;
-  size_t nparams_, nout_;
   int64_t work_per_sample_ = 0;
   bool prologue_at_batch0_ = false;
 };

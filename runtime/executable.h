@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "ir/ir.h"
 
@@ -25,6 +26,45 @@ class Executable {
   // Whether run() calls the final code: false while a compiled function's quick-tier kernels
   // wait for their optimized replacement.
   virtual bool optimized() const { return true; }
+};
+
+// One call's buffers as compiled kernels take them: each buffer's first element and its strides
+// in elements, concatenated, arguments first, then captures, then outputs. On the stack for
+// the usual few.
+class KernelBuffers {
+ public:
+  KernelBuffers(size_t nbuf, size_t nstrides) {
+    if (nbuf > kPtrs) ptr_big_.resize(nbuf), ptrs_ = ptr_big_.data();
+    if (nstrides > kStrides) stride_big_.resize(nstrides), strides_ = stride_big_.data();
+  }
+  KernelBuffers(const KernelBuffers&) = delete;
+  KernelBuffers& operator=(const KernelBuffers&) = delete;
+  void add(void* data, std::span<const int64_t> strides) {
+    ptrs_[np_++] = data;
+    for (int64_t s : strides) strides_[ns_++] = s;
+  }
+  void add(const detail::TensorImpl& t) {
+    add(static_cast<char*>(t.base()) + t.offset * dtype_size(t.dtype), t.strides);
+  }
+  void* const* ptrs() const { return ptrs_; }
+  const int64_t* strides() const { return strides_; }
+
+ private:
+  static constexpr size_t kPtrs = 16, kStrides = 96;
+  void* ptr_small_[kPtrs];
+  int64_t stride_small_[kStrides];
+  std::vector<void*> ptr_big_;
+  std::vector<int64_t> stride_big_;
+  void** ptrs_ = ptr_small_;
+  int64_t* strides_ = stride_small_;
+  size_t np_ = 0, ns_ = 0;
+};
+
+// An executable that also runs from raw buffers, skipping the tensors: the cache-hit path
+// gathers them while it checks the call.
+class PointerExecutable : public Executable {
+ public:
+  virtual void run_pointers(const KernelBuffers& b, int64_t batch, const RunOptions& o) const = 0;
 };
 
 // Runs the function through the reference interpreter, chunk by chunk.

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "frontend/dispatch.h"
 #include "frontend/views.h"
 #include "runtime/diagnostics.h"
@@ -72,7 +74,7 @@ void write_key(Sink&& put, const CallArgs& args, const int64_t* in_dims,
                std::span<const Tensor> outputs) {
   for (uint8_t t : args.is_tensor) put(t);
   for (size_t i = 0; i < args.tensors.size(); ++i) {
-    const Tensor& x = args.tensors[i];
+    const Tensor& x = *args.tensors[i];
     const detail::TensorImpl& impl = *x.impl_ptr();
     put(static_cast<int64_t>(impl.dtype));
     put(in_dims[i]);
@@ -86,22 +88,43 @@ void write_key(Sink&& put, const CallArgs& args, const int64_t* in_dims,
   for (const Tensor& o : outputs) put(o.is_contiguous());
 }
 
-bool is_empty(const Tensor& x) {
-  for (int64_t d : x.shape())
-    if (d == 0) return true;
-  return false;
+// A concrete tensor's memory, in one pass over its dims: its first element, whether it is
+// contiguous, and the bytes its elements span, [first, end) (first == end: no elements).
+struct Extent {
+  char* data;
+  const char *first, *end;
+  bool contiguous;
+};
+
+Extent extent(const detail::TensorImpl& t) {
+  int64_t w = dtype_size(t.dtype);
+  char* p = static_cast<char*>(t.base()) + t.offset * w;
+  int64_t n = 1, lo = 0, hi = 0;
+  bool contiguous = true;
+  for (size_t d = t.shape.size(); d-- > 0;) {
+    int64_t size = t.shape[d], stride = t.strides[d];
+    contiguous &= size == 1 || stride == n;
+    n *= size;
+    (stride < 0 ? lo : hi) += (size - 1) * stride;
+  }
+  if (n == 0) return {p, p, p, contiguous};
+  return {p, p + lo * w, p + (hi + 1) * w, contiguous};
 }
 
-// The bytes a concrete tensor's elements span, [first, last + 1).
-std::pair<const char*, const char*> byte_range(const Tensor& x) {
-  const char* p = static_cast<const char*>(x.data());
-  int64_t lo = 0, hi = 0;
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    int64_t span = (x.shape()[d] - 1) * x.strides()[d];
-    (span < 0 ? lo : hi) += span;
-  }
-  int64_t w = dtype_size(x.dtype());
-  return {p + lo * w, p + (hi + 1) * w};
+// Bytes [first, end); trivially constructed (arrays of them are left uninitialized).
+struct Bytes {
+  const char *first, *end;
+};
+
+// The call's tensor arguments as a list of their own.
+std::vector<Tensor> owned(const CallArgs& args) {
+  std::vector<Tensor> v;
+  for (const Tensor* x : args.tensors) v.push_back(*x);
+  return v;
+}
+
+bool overlap(Bytes a, Bytes b) {
+  return a.first != a.end && b.first != b.end && a.first < b.end && b.first < a.end;
 }
 
 }  // namespace
@@ -111,16 +134,28 @@ struct TracedTransform::Entry {
   std::vector<int64_t> key;      // with the batch size last when static_batch >= 0
   int64_t static_batch = -1;
   std::vector<int64_t> in_dims;  // per tensor argument
+  // The signature unpacked for the cache-hit path (what write_key wrote): the arguments' kinds
+  // and non-tensor values, each tensor argument's dtype, contiguity and dims (the one at its
+  // in_dim is the batch), and the output buffers the call gave (none: the results are
+  // allocated; otherwise one per output, as the lookup refuses any other count).
+  std::vector<uint8_t> is_tensor;
+  std::vector<int64_t> statics;
+  struct Arg {
+    DType dtype;
+    bool contiguous;
+    Shape shape;
+  };
+  std::vector<Arg> args;
+  size_t given_outputs = 0;
+  std::vector<uint8_t> outputs_contiguous;
+  size_t nstrides = 0;           // every buffer's dims: the kernel's strides
   ir::Function compiled;         // the final IR
   std::vector<Tensor> captures;
-  // The memory of each non-empty capture (fixed for the entry's life), for the output checks.
-  struct Bytes {
-    size_t capture;
-    const char *first, *end;
-  };
+  // The memory of each capture (fixed for the entry's life), for the output checks.
   std::vector<Bytes> capture_bytes;
   bool uses_rng = false;
   std::unique_ptr<Executable> exec;
+  const PointerExecutable* pointers = nullptr;  // exec, when it runs from raw buffers
 };
 
 struct TracedTransform::Slot {
@@ -150,12 +185,12 @@ std::vector<Tensor> TracedTransform::call(const CallArgs& args, TraceBody body) 
 
 std::vector<Tensor> TracedTransform::call_into(const CallArgs& args, TraceBody body,
                                                std::span<const Tensor> outputs) {
+  std::vector<Tensor> results;
   if (!Trace::current()) {
-    int64_t batch;
     Entry* e = last_.load(std::memory_order_acquire);
-    if (e && matches(*e, args, outputs, &batch)) {
+    if (e && run(*e, args, outputs, results, false)) {
       hits_.fetch_add(1, std::memory_order_relaxed);
-      return run(*e, args, batch, outputs);
+      return results;
     }
   }
   Resolved r = resolve(args);
@@ -165,6 +200,11 @@ std::vector<Tensor> TracedTransform::call_into(const CallArgs& args, TraceBody b
                   fmt::format("{}: output buffers cannot be given while tracing", context_));
     return call_inline(args, r, body);
   }
+  for (size_t i = 0; i < args.tensors.size(); ++i)
+    if (args.tensors[i]->is_symbolic())
+      throw Error(ErrorKind::InvalidArgument,
+                  fmt::format("{}: tensor argument {} is a traced value outside its trace (a symbolic tensor "
+                              "kept from inside a traced function); pass concrete tensors", context_, i));
   std::vector<int64_t> key;
   write_key([&](int64_t v) { key.push_back(v); }, args, r.in_dims.data(), outputs);
   bool per_batch;
@@ -179,7 +219,8 @@ std::vector<Tensor> TracedTransform::call_into(const CallArgs& args, TraceBody b
     e = lookup(with_batch(key, r.batch), args, r, body, outputs, true);
   }
   last_.store(e, std::memory_order_release);
-  return run(*e, args, r.batch, outputs);
+  run(*e, args, outputs, results, true);
+  return results;
 }
 
 CacheStats TracedTransform::stats() const {
@@ -192,7 +233,7 @@ CacheStats TracedTransform::stats() const {
 
 Resolved TracedTransform::resolve(const CallArgs& args) const {
   for (size_t i = 0; i < args.tensors.size(); ++i)
-    if (!args.tensors[i].defined())
+    if (!args.tensors[i]->defined())
       throw Error(ErrorKind::InvalidArgument,
                   fmt::format("{}: tensor argument {} is undefined", context_, i));
   return {std::vector<int64_t>(args.tensors.size(), -1), 0};
@@ -206,39 +247,15 @@ ir::VmapSpec TracedTransform::unmapped_spec(const ir::Function& f) const {
   return spec;
 }
 
-// The call fits the entry: same key, and the mapped arguments agree on a batch size.
-bool TracedTransform::matches(const Entry& e, const CallArgs& args, std::span<const Tensor> outputs,
-                              int64_t* batch) {
-  if (args.tensors.size() != e.in_dims.size()) return false;
-  int64_t b = -1;
-  for (size_t i = 0; i < args.tensors.size(); ++i) {
-    const Tensor& x = args.tensors[i];
-    if (!x.is_concrete()) return false;
-    int64_t d = e.in_dims[i];
-    if (d < 0) continue;
-    if (d >= x.dim()) return false;
-    int64_t s = x.shape()[d];
-    if (b >= 0 && s != b) return false;
-    b = s;
-  }
-  size_t k = 0;
-  bool same = true;
-  write_key([&](int64_t v) { same = same && k < e.key.size() && e.key[k++] == v; }, args,
-            e.in_dims.data(), outputs);
-  *batch = std::max<int64_t>(b, 0);
-  if (e.static_batch >= 0) return same && k + 1 == e.key.size() && e.key[k] == *batch;
-  return same && k == e.key.size();
-}
-
 // Traces the function on symbolic per-sample tensors.
 TracedTransform::Traced TracedTransform::trace(const CallArgs& args, const Resolved& r,
                                                TraceBody body) const {
   auto tr = std::make_shared<Trace>(opts_.name.empty() ? "function" : opts_.name);
   std::vector<Tensor> sym;
   for (size_t i = 0; i < args.tensors.size(); ++i) {
-    Shape s = args.tensors[i].shape();
+    Shape s = args.tensors[i]->shape();
     if (r.in_dims[i] >= 0) s.erase(s.begin() + r.in_dims[i]);
-    sym.push_back(tr->input({args.tensors[i].dtype(), s}));
+    sym.push_back(tr->input({args.tensors[i]->dtype(), s}));
   }
   try {
     std::vector<Tensor> outs;
@@ -260,7 +277,7 @@ std::vector<Tensor> TracedTransform::call_inline(const CallArgs& args, const Res
   Traced t = trace(args, r, body);
   Prepared p = prepare(std::move(t.f), args, r, r.batch);
   ir::Function g = ir::vmap(p.f, p.spec);
-  std::vector<Tensor> inputs(args.tensors.begin(), args.tensors.end());
+  std::vector<Tensor> inputs = owned(args);
   inputs.insert(inputs.end(), t.captures.begin(), t.captures.end());
   inputs.insert(inputs.end(), p.extra.begin(), p.extra.end());
   return Trace::current()->inline_function(g, inputs);
@@ -303,11 +320,14 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
       cache_.erase(key);
       throw NeedsStaticBatch{};
     }
+    if (!outputs.empty() && outputs.size() != p.f.outputs.size())
+      throw Error(ErrorKind::InvalidArgument, fmt::format("{}: {} output buffers given for {} outputs", context_,
+                                                          outputs.size(), p.f.outputs.size()));
     t.captures.insert(t.captures.end(), p.extra.begin(), p.extra.end());
     PipelineOptions po;
     po.interpreter = opts_.backend == Backend::Interpreter;
     po.fuse = opts_.fuse;
-    for (const Tensor& x : args.tensors) po.contiguous.push_back(x.is_contiguous());
+    for (const Tensor* x : args.tensors) po.contiguous.push_back(x->is_contiguous());
     for (const Tensor& x : t.captures) po.contiguous.push_back(x.is_contiguous());
     for (size_t i = 0; i < p.f.outputs.size(); ++i)
       po.contiguous.push_back(outputs.empty() || outputs[i].is_contiguous());
@@ -322,11 +342,21 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     e->compiled = std::move(c.batched);
     e->exec = std::move(c.exec);
     e->captures = std::move(t.captures);
-    for (size_t c = 0; c < e->captures.size(); ++c)
-      if (!is_empty(e->captures[c])) {
-        auto [first, end] = byte_range(e->captures[c]);
-        e->capture_bytes.push_back({c, first, end});
-      }
+    e->is_tensor.assign(args.is_tensor.begin(), args.is_tensor.end());
+    e->statics.assign(args.statics.begin(), args.statics.end());
+    for (const Tensor* x : args.tensors) {
+      e->args.push_back({x->dtype(), x->is_contiguous(), x->shape()});
+      e->nstrides += x->strides().size();
+    }
+    e->given_outputs = outputs.size();
+    for (const Tensor& o : outputs) e->outputs_contiguous.push_back(o.is_contiguous());
+    for (const Tensor& x : e->captures) {
+      Extent m = extent(x.impl());
+      e->capture_bytes.push_back({m.first, m.end});
+      e->nstrides += x.strides().size();
+    }
+    for (ir::ValueId v : e->compiled.outputs) e->nstrides += e->compiled.type(v).rank();
+    e->pointers = dynamic_cast<const PointerExecutable*>(e->exec.get());
     for (const ir::Node& n : e->compiled.nodes)
       e->uses_rng |= ir::op_info(n.op).cls == ir::OpClass::Random;
     std::lock_guard<std::mutex> lock(mu_);
@@ -342,59 +372,94 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
   }
 }
 
-// Checks caller-owned output buffers: concrete, of the result's dtype and shape, and not
-// overlapping an input, a captured tensor or each other (the kernel would read what it has
-// already written).
-void TracedTransform::check_outputs(const Entry& e, const CallArgs& args, int64_t batch,
-                                    std::span<const Tensor> outputs) const {
-  if (outputs.size() != e.compiled.outputs.size())
-    throw Error(ErrorKind::InvalidArgument,
-                fmt::format("{}: {} output buffers given for {} outputs", context_,
-                            outputs.size(), e.compiled.outputs.size()));
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const ir::Type& t = e.compiled.type(e.compiled.outputs[i]);
-    const Tensor& o = outputs[i];
-    bool fits = o.is_concrete() && o.dtype() == t.dtype && o.dim() == t.rank();
-    for (int64_t d = 0; fits && d < t.rank(); ++d)
-      fits = o.shape()[d] == (t.shape[d] == ir::kDyn ? batch : t.shape[d]);
-    if (!fits)
+// Runs the call on the entry in one pass over its tensors: checks that it fits (the key
+// write_key would write, the mapped arguments' batch size, and caller-owned output buffers:
+// concrete, of the result's dtype and shape, not overlapping an argument, a captured tensor or
+// each other, as the kernel would read what it has already written), gathering the kernel's
+// buffers as it goes. When the call does not fit: false, or with `report` the error that says
+// why (the slow path, after the lookup has matched the key).
+bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const Tensor> given,
+                          std::vector<Tensor>& results, bool report) const {
+  auto mismatch = [&] {
+    if (report) throw Error(ErrorKind::Compile, fmt::format("{}: the cached function does not fit the call", context_));
+    return false;
+  };
+  size_t nt = e.args.size(), nout = e.compiled.outputs.size();
+  if (args.tensors.size() != nt || given.size() != e.given_outputs ||
+      !std::ranges::equal(args.is_tensor, e.is_tensor) || !std::ranges::equal(args.statics, e.statics))
+    return mismatch();
+  KernelBuffers b(nt + e.captures.size() + nout, e.nstrides);
+  // The memory of the arguments and the outputs, for the overlap checks of given outputs.
+  constexpr size_t kSmall = 16;
+  Bytes small[kSmall];
+  std::vector<Bytes> big;
+  auto* bytes = small;
+  if (!given.empty() && nt + nout > kSmall) big.resize(nt + nout), bytes = big.data();
+  int64_t batch = -1;
+  for (size_t i = 0; i < nt; ++i) {
+    const detail::TensorImpl* t = args.tensors[i]->impl_ptr().get();
+    const Entry::Arg& a = e.args[i];
+    if (!t || t->trace || t->dtype != a.dtype || t->shape.size() != a.shape.size()) return mismatch();
+    int64_t d = e.in_dims[i];
+    for (size_t k = 0; k < a.shape.size(); ++k)
+      if (static_cast<int64_t>(k) != d && t->shape[k] != a.shape[k]) return mismatch();
+    if (d >= 0) {
+      if (batch >= 0 && t->shape[d] != batch) return mismatch();
+      batch = t->shape[d];
+    }
+    Extent m = extent(*t);
+    if (m.contiguous != a.contiguous) return mismatch();
+    b.add(m.data, t->strides);
+    if (!given.empty()) bytes[i] = {m.first, m.end};
+  }
+  batch = std::max<int64_t>(batch, 0);
+  if (e.static_batch >= 0 && batch != e.static_batch) return mismatch();
+  for (const Tensor& c : e.captures) b.add(c.impl());
+  for (size_t i = 0; i < given.size(); ++i) {
+    const ir::Type& type = e.compiled.type(e.compiled.outputs[i]);
+    const detail::TensorImpl* t = given[i].impl_ptr().get();
+    bool fits = t && !t->trace && t->dtype == type.dtype && static_cast<int64_t>(t->shape.size()) == type.rank();
+    for (int64_t d = 0; fits && d < type.rank(); ++d)
+      fits = t->shape[d] == (type.shape[d] == ir::kDyn ? batch : type.shape[d]);
+    if (!fits) {
+      if (!report) return false;
+      if (given[i].is_symbolic())
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("{}: output buffer {} is a traced value, not a concrete tensor", context_, i));
       throw Error(ErrorKind::Shape,
                   fmt::format("{}: output buffer {} is {} but output {} is {}{}", context_, i,
-                              detail::describe(o), i, dtype_name(t.dtype),
-                              ir::shape_string(ir::resolve(t.shape, batch))));
-    if (is_empty(o)) continue;
-    auto [olo, ohi] = byte_range(o);
-    auto overlaps = [&](const Tensor& x) {
-      if (is_empty(x)) return false;
-      auto [lo, hi] = byte_range(x);
-      return lo < ohi && olo < hi;
+                              detail::describe(given[i]), i, dtype_name(type.dtype),
+                              ir::shape_string(ir::resolve(type.shape, batch))));
+    }
+    Extent m = extent(*t);
+    if (m.contiguous != e.outputs_contiguous[i]) return mismatch();
+    Bytes mine{m.first, m.end};
+    // Refused overlaps: the message is made only when it is reported.
+    auto refuse = [&](auto&& message) {
+      if (report) throw Error(ErrorKind::InvalidArgument, fmt::format("{}: {}", context_, message()));
+      return false;
     };
-    for (size_t j = 0; j < args.tensors.size(); ++j)
-      if (overlaps(args.tensors[j]))
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("{}: output buffer {} overlaps the memory of argument {}", context_, i, j));
-    for (const Entry::Bytes& c : e.capture_bytes)
-      if (c.first < ohi && olo < c.end)
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("{}: output buffer {} overlaps the memory of a tensor the function captures ({})",
-                                context_, i, detail::describe(e.captures[c.capture])));
+    for (size_t j = 0; j < nt; ++j)
+      if (overlap(mine, bytes[j]))
+        return refuse([&] { return fmt::format("output buffer {} overlaps the memory of argument {}", i, j); });
+    for (size_t c = 0; c < e.captures.size(); ++c)
+      if (overlap(mine, e.capture_bytes[c]))
+        return refuse([&] {
+          return fmt::format("output buffer {} overlaps the memory of a tensor the function captures ({})", i,
+                             detail::describe(e.captures[c]));
+        });
     for (size_t j = 0; j < i; ++j)
-      if (overlaps(outputs[j]))
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("{}: output buffers {} and {} overlap", context_, j, i));
+      if (overlap(mine, bytes[nt + j]))
+        return refuse([&] { return fmt::format("output buffers {} and {} overlap", j, i); });
+    bytes[nt + i] = mine;
+    b.add(m.data, t->strides);
   }
-}
-
-std::vector<Tensor> TracedTransform::run(const Entry& e, const CallArgs& args, int64_t batch,
-                                         std::span<const Tensor> given) const {
-  std::vector<Tensor> outputs;
-  if (!given.empty()) {
-    check_outputs(e, args, batch, given);
-  } else {
-    outputs.reserve(e.compiled.outputs.size());
+  if (given.empty()) {
+    results.reserve(nout);
     for (ir::ValueId v : e.compiled.outputs) {
       const ir::Type& t = e.compiled.type(v);
-      outputs.push_back(detail::allocate(ir::resolve(t.shape, batch), t.dtype));
+      results.push_back(detail::allocate(ir::resolve(t.shape, batch), t.dtype));
+      b.add(results.back().impl());
     }
   }
   RunOptions ro;
@@ -402,11 +467,14 @@ std::vector<Tensor> TracedTransform::run(const Entry& e, const CallArgs& args, i
   ro.chunk = opts_.chunk_size;
   ro.threads = opts_.threads;
   try {
-    e.exec->run(args.tensors, e.captures, given.empty() ? std::span<const Tensor>(outputs) : given, batch, ro);
+    if (e.pointers)
+      e.pointers->run_pointers(b, batch, ro);
+    else
+      e.exec->run(owned(args), e.captures, given.empty() ? std::span<const Tensor>(results) : given, batch, ro);
   } catch (const Error& err) {
     throw Error(err.kind(), fmt::format("{}: {}", context_, err.what()));
   }
-  return outputs;  // empty when the caller gave the buffers
+  return true;
 }
 
 }  // namespace rt

@@ -69,17 +69,13 @@ class TracedTransform : public detail::TransformState {
     std::vector<Tensor> captures;
   };
 
-  static bool matches(const Entry& e, const detail::CallArgs& args,
-                      std::span<const Tensor> outputs, int64_t* batch);
   Traced trace(const detail::CallArgs& args, const Resolved& r, detail::TraceBody body) const;
   std::vector<Tensor> call_inline(const detail::CallArgs& args, const Resolved& r,
                                   detail::TraceBody body) const;
   Entry* lookup(std::vector<int64_t> key, const detail::CallArgs& args, const Resolved& r,
                 detail::TraceBody body, std::span<const Tensor> outputs, bool per_batch);
-  void check_outputs(const Entry& e, const detail::CallArgs& args, int64_t batch,
-                     std::span<const Tensor> outputs) const;
-  std::vector<Tensor> run(const Entry& e, const detail::CallArgs& args, int64_t batch,
-                          std::span<const Tensor> given) const;
+  bool run(const Entry& e, const detail::CallArgs& args, std::span<const Tensor> given,
+           std::vector<Tensor>& results, bool report) const;
 
   std::string context_;
   VmapOptions opts_;

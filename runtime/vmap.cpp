@@ -31,7 +31,7 @@ class VmapState : public rt::TracedTransform {
       std::string s;
       for (size_t i = 0, t = 0; i < n; ++i)
         s += (i ? ", " : "") +
-             (args.is_tensor[i] ? detail::describe(args.tensors[t++]) : "not a tensor");
+             (args.is_tensor[i] ? detail::describe(*args.tensors[t++]) : "not a tensor");
       return s;
     };
     if (!in_.is_uniform() && in_.each().size() != n)
@@ -52,7 +52,7 @@ class VmapState : public rt::TracedTransform {
                                   "tensors can be mapped (use jit::none)", ctx, i, *d, i));
         continue;
       }
-      const Tensor& x = args.tensors[t++];
+      const Tensor& x = *args.tensors[t++];
       if (!x.defined())
         throw Error(ErrorKind::InvalidArgument, fmt::format("{}: argument {} is an undefined tensor", ctx, i));
       if (d) {

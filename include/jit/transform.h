@@ -73,9 +73,10 @@ class FunctionRef<R(A...)> {
 // The body of a traced function: symbolic tensor arguments in, output tensors out.
 using TraceBody = FunctionRef<std::vector<Tensor>(std::span<const Tensor>)>;
 
-// One call's arguments: the tensors, which positions are tensors, and a key of the others.
+// One call's arguments: the tensors (the caller's, borrowed: a call copies no Tensor), which
+// positions are tensors, and a key of the others.
 struct CallArgs {
-  std::span<const Tensor> tensors;
+  std::span<const Tensor* const> tensors;
   std::span<const uint8_t> is_tensor;  // per argument position
   std::span<const int64_t> statics;    // non-tensor arguments, encoded
 };
@@ -203,14 +204,14 @@ class Transformed {
   template <class... A>
   std::vector<Tensor> invoke(std::span<const Tensor> outputs, const A&... args) const {
     constexpr size_t n = sizeof...(A), nt = (size_t(detail::is_tensor_v<A>) + ... + 0);
-    std::array<Tensor, nt> tensors;
+    std::array<const Tensor*, nt> tensors;
     std::array<uint8_t, n + 1> is_tensor{uint8_t(detail::is_tensor_v<A>)...};
     std::array<int64_t, 2 * (n - nt) + 1> statics{};
     size_t k = 0;
     int64_t* s = statics.data();
     auto collect = [&](const auto& a) {
       if constexpr (detail::is_tensor_v<decltype(a)>)
-        tensors[k++] = a;
+        tensors[k++] = &a;
       else
         detail::encode_static(s, a);
     };

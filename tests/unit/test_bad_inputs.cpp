@@ -31,7 +31,7 @@ void expect_error(Fn&& fn, jit::ErrorKind kind, std::initializer_list<const char
   } catch (const jit::Error& e) {
     CHECK(e.kind() == kind);
     for (const char* p : parts) {
-      INFO("message: " << e.what());
+      INFO("message: " << std::string(e.what()));
       CHECK(std::string(e.what()).find(p) != std::string::npos);
     }
   }
@@ -84,6 +84,21 @@ TEST_CASE("bad input: the catalogue, each followed by a good call") {
     bool ok = !std::isfinite(ys.at({1, 0})) || std::abs(ys.at({1, 0})) <= 2.0;
     CHECK(ok);
   }
+  SUBCASE("a traced value kept past its trace, passed to a compiled function") {
+    Tensor kept;
+    auto keep = jit::vmap([&](const Tensor& x) {
+      kept = x;
+      return x * 2.0;
+    });
+    keep(jit::randn({4, 3}, 1));
+    REQUIRE(kept.is_symbolic());
+    for (int i = 0; i < 2; ++i)  // the second time too: nothing was cached
+      expect_error([&] { g(kept, w); }, jit::ErrorKind::InvalidArgument,
+                   {"vmap(f)", "tensor argument 0", "traced value outside its trace"});
+    auto twice = jit::vmap([](const Tensor& x) { return x * 2.0; });
+    expect_error([&] { twice.into({kept}, jit::randn({4, 3}, 1)); }, jit::ErrorKind::InvalidArgument,
+                 {"output buffer 0 is a traced value"});
+  }
   SUBCASE("a random op under randomness=error") {
     auto r = jit::vmap([](const Tensor& x) { return x + jit::randn_like(x); }, 0, 0, {.name = "noisy"});
     expect_error([&] { r(jit::zeros({3, 2})); }, jit::ErrorKind::Randomness,
@@ -113,6 +128,44 @@ TEST_CASE("bad input: the catalogue, each followed by a good call") {
     Tensor ok = jit::empty({4, 3});
     h.into({ok}, xs);
     CHECK(jit::allclose(ok, xs * jit::sum(weights)));
+  }
+  SUBCASE("caller output buffers after a cache hit: the same checks on the fast path") {
+    // Two outputs, so that buffers can overlap each other; each bad call follows a good one of
+    // the same signature (the cache-hit path, which checks the call in one pass).
+    auto two = jit::vmap([](const Tensor& x, const Tensor& v) { return std::make_tuple(jit::mv(v, x), x * 2.0); },
+                         {0, jit::none}, 0, {.name = "two"});
+    std::vector<float> mem(64, 0.f);
+    auto at = [&](int64_t offset, jit::Shape shape) {
+      return jit::from_blob(mem.data() + offset, shape, jit::DType::f32);
+    };
+    Tensor xs = jit::randn({4, 3}, 3);
+    auto good = [&] {
+      two.into({at(0, {4, 2}), at(8, {4, 3})}, xs, w);
+      CHECK(jit::allclose(at(0, {4, 2}), jit::vmap([&](const Tensor& x) { return jit::mv(w, x); })(xs)));
+    };
+    good();
+    expect_error([&] { two.into({at(0, {4, 2}), at(7, {4, 3})}, xs, w); }, jit::ErrorKind::InvalidArgument,
+                 {"two", "output buffers 0 and 1 overlap"});
+    good();
+    Tensor in = at(40, {4, 3});
+    expect_error([&] { two.into({at(0, {4, 2}), at(30, {4, 3})}, in, w); }, jit::ErrorKind::InvalidArgument,
+                 {"two", "output buffer 1 overlaps the memory of argument 0"});
+    good();
+    expect_error([&] { two.into({at(0, {4, 2}), at(8, {5, 3})}, xs, w); }, jit::ErrorKind::Shape,
+                 {"two", "output buffer 1", "f32[5,3]", "f32[4,3]"});
+    good();
+    expect_error([&] { two.into({at(0, {4, 2}), at(8, {4, 3}).to(jit::DType::f64)}, xs, w); },
+                 jit::ErrorKind::Shape, {"two", "output buffer 1", "f64[4,3]"});
+    good();
+    expect_error([&] { two.into({at(0, {4, 2})}, xs, w); }, jit::ErrorKind::InvalidArgument,
+                 {"two", "1 output buffers given for 2 outputs"});
+    good();
+    // Empty buffers overlap nothing.
+    Tensor none_x = jit::randn({0, 3}, 4);
+    two.into({at(0, {0, 2}), at(0, {0, 3})}, none_x, w);
+    two.into({at(0, {0, 2}), at(0, {0, 3})}, none_x, w);
+    good();
+    CHECK(jit::cache_stats(two).hits >= 7);
   }
   still_works(g);
 }
