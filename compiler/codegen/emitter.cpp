@@ -269,6 +269,26 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
       v = f_.node_of(v).operands[0];
     if (!f_.is_param(v) && ir::op_info(f_.node_of(v).op).cls == ir::OpClass::Reduction) limit *= 2;
   }
+  // A group of elementwise ops (and layout, sources) with a transcendental among them: four
+  // registers' worth of lanes. One vector's long dependent chain alone leaves the FP scheduler
+  // waiting on latency; four vectors' chains interleave, and the fast path's one branch covers
+  // them all. Such lanes are independent, so the bits are the same at any width (not so with
+  // an inline reduction, whose lanes may run along the reduced dim: not widened, as the quick
+  // tier's narrower lanes must give the same bits).
+  if (!target_.quick && !f_.is_param(g.root) && limit == static_cast<unsigned>(vector_lanes())) {
+    std::vector<ir::ValueId> todo{g.root};
+    bool costly = false, independent = true;
+    while (!todo.empty() && independent) {
+      const ir::Node& n = f_.node_of(todo.back());
+      todo.pop_back();
+      ir::OpClass c = ir::op_info(n.op).cls;
+      independent = c != ir::OpClass::Reduction && c != ir::OpClass::Contraction;
+      costly |= c == ir::OpClass::Elementwise && op_cost(n.op) >= 10;
+      for (ir::ValueId o : n.operands)
+        if (is_inline(o)) todo.push_back(o);
+    }
+    if (costly && independent) limit *= 4;
+  }
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
   return std::min(limit, pow2);
 }

@@ -13,6 +13,8 @@ constexpr int64_t kRecomputeLimit = 4;      // inline subtree cost above which a
 
 bool is_batched(const ir::Type& t) { return t.has_dyn(); }
 
+}  // namespace
+
 int64_t op_cost(ir::OpId op) {
   switch (op) {
     case ir::OpId::Exp: case ir::OpId::Log: case ir::OpId::Log1p: case ir::OpId::Expm1:
@@ -28,6 +30,8 @@ int64_t op_cost(ir::OpId op) {
     default: return 1;
   }
 }
+
+namespace {
 
 int64_t sample_bytes(const ir::Type& t) {
   int64_t n = dtype_size(t.dtype);

@@ -49,6 +49,10 @@ struct Schedule {
   int num_params = 0, num_outputs = 0;
 };
 
+// An op's weight in the fusion decisions: 10 for a transcendental or random op, 100 for a
+// reduction or contraction, 0 for layout and sources, 1 otherwise.
+int64_t op_cost(ir::OpId op);
+
 // fuse = false stores every value (no inlining): the reference for testing fusion.
 Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true);
 std::string print(const ir::Function& f, const Schedule& s);

@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace fuzz {
 namespace {
+
+constexpr size_t kMaxInputs = 12;  // what call() passes as separate arguments
 
 using jit::Tensor;
 
@@ -274,7 +277,11 @@ Program generate(uint64_t seed) {
   g.p.seed = seed;
   g.add_input({g.random_shape(1 + g.pick(3))});
   int64_t steps = 2 + g.pick(7);
-  for (int tries = 0; tries < 60 && static_cast<int64_t>(g.p.steps.size()) < steps; ++tries) g.step();
+  // A step adds at most three inputs: the last one starts with at most kMaxInputs - 3.
+  for (int tries = 0; tries < 60 && static_cast<int64_t>(g.p.steps.size()) < steps &&
+                      g.p.inputs.size() + 3 <= kMaxInputs;
+       ++tries)
+    g.step();
   int last = static_cast<int>(g.vals.size()) - 1;
   g.p.outputs = {last};
   if (g.vals.size() > 2 && g.pick(3) == 0) g.p.outputs.push_back(static_cast<int>(g.pick(last)));
@@ -359,7 +366,12 @@ std::vector<Tensor> call(const T& f, const std::vector<Tensor>& x) {
     case 5: return f(x[0], x[1], x[2], x[3], x[4]);
     case 6: return f(x[0], x[1], x[2], x[3], x[4], x[5]);
     case 7: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6]);
-    default: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
+    case 8: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]);
+    case 9: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8]);
+    case 10: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9]);
+    case 11: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10]);
+    case 12: return f(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11]);
+    default: throw std::logic_error(fmt::format("a program of {} inputs: at most {}", x.size(), kMaxInputs));
   }
 }
 
