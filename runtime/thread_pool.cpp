@@ -22,7 +22,9 @@ struct Job {
   const std::function<void(int64_t)>* fn;
   int64_t n;
   std::atomic<int64_t> next{0};
-  int active = 0;  // workers holding the job (guarded by the pool's mutex)
+  // Workers holding the job: joined under the pool's mutex (not after the job is retired),
+  // left without it (the caller spins on it, then sleeps).
+  std::atomic<int> active{0};
 
   void work() {
     for (int64_t i; (i = next.fetch_add(1)) < n;) (*fn)(i);
@@ -69,8 +71,12 @@ ThreadPool::ThreadPool() : impl_(new Impl) {
           ++job->active;
         }
         job->work();
-        std::lock_guard<std::mutex> lock(impl_->mu);
-        if (--job->active == 0) impl_->released.notify_all();
+        // The job may be gone once `active` drops to 0 (the caller returns): it is not touched
+        // again. The notify is under the mutex, so a caller about to sleep does not miss it.
+        if (job->active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          std::lock_guard<std::mutex> lock(impl_->mu);
+          impl_->released.notify_all();
+        }
       }
     });
 }
@@ -109,10 +115,17 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
   }
   if (sleeping) impl_->wake.notify_all();  // spinning workers see the generation
   job.work();
-  // Every task is taken; wait for the workers still running theirs, then retire the job.
+  // Every task is taken: retire the job (no worker joins it now), then wait for the workers
+  // still running theirs, spinning first: a sleeping caller's wake-up costs tens of
+  // microseconds, more than a mid-sized call's whole parallel part.
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->job = nullptr;
+  }
+  auto until = std::chrono::steady_clock::now() + kSpin;
+  while (job.active.load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < until) pause();
   std::unique_lock<std::mutex> lock(impl_->mu);
-  impl_->job = nullptr;
-  impl_->released.wait(lock, [&] { return job.active == 0; });
+  impl_->released.wait(lock, [&] { return job.active.load(std::memory_order_acquire) == 0; });
 }
 
 }  // namespace jit::rt
