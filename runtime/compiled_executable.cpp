@@ -40,13 +40,24 @@ class CompiledExecutable : public PointerExecutable {
  public:
   CompiledExecutable(const ir::Function& f, const cg::Schedule& s, std::shared_ptr<const KernelSlot> kernels)
       : kernels_(std::move(kernels)), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes) {
-    // A sample's work: the elements each body group writes and its root reads (a contraction
-    // or reduction reads many elements per one it writes; an unbatched weight counts in full).
+    // A sample's work: the elements each body group writes and reads from memory, through its
+    // inline ops (a contraction or reduction reads many elements per one it writes, also under
+    // an elementwise root; an unbatched weight counts in full).
     auto elements = [&](ir::ValueId v) { return ir::checked_numel(ir::resolve(f.type(v).shape, 1)); };
     for (const cg::Group& g : s.body) {
       work_per_sample_ += elements(g.root);
-      if (!f.is_param(g.root))
-        for (ir::ValueId v : f.node_of(g.root).operands) work_per_sample_ += elements(v);
+      std::vector<ir::ValueId> todo{g.root};
+      while (!todo.empty()) {
+        ir::ValueId v = todo.back();
+        todo.pop_back();
+        if (f.is_param(v)) continue;
+        for (ir::ValueId o : f.node_of(v).operands) {
+          if (f.is_param(o) || s.buffer_of[o] >= 0)
+            work_per_sample_ += elements(o);
+          else
+            todo.push_back(o);
+        }
+      }
     }
     work_per_sample_ = std::max<int64_t>(work_per_sample_, 1);
     // A call of no samples needs the prologue only for what it writes besides hoisted values:

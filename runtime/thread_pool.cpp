@@ -36,6 +36,8 @@ struct Job {
 // sleeping thread costs tens of microseconds (more in a VM), as much as a whole mid-sized call,
 // and calls tend to come back to back.
 constexpr auto kSpin = std::chrono::microseconds(200);
+// The caller waiting for the workers' last tasks spins this long, the last 3/4 yielding.
+constexpr auto kCallerSpin = std::chrono::microseconds(40);
 
 struct ThreadPool::Impl {
   std::mutex run_mu;  // one parallel_for at a time
@@ -116,14 +118,23 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t)>& fn)
   if (sleeping) impl_->wake.notify_all();  // spinning workers see the generation
   job.work();
   // Every task is taken: retire the job (no worker joins it now), then wait for the workers
-  // still running theirs, spinning first: a sleeping caller's wake-up costs tens of
-  // microseconds, more than a mid-sized call's whole parallel part.
+  // still running theirs. A sleeping caller's wake-up costs tens of microseconds, more than a
+  // mid-sized call's whole parallel part, so it spins first: briefly (a worker's last task
+  // ends about when the caller's does), then yielding its core, in case the worker waits for
+  // one (other threads may be spinning on the rest: OpenMP's do, after their own jobs).
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->job = nullptr;
   }
-  auto until = std::chrono::steady_clock::now() + kSpin;
-  while (job.active.load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < until) pause();
+  auto start = std::chrono::steady_clock::now();
+  while (job.active.load(std::memory_order_acquire) > 0) {
+    auto spent = std::chrono::steady_clock::now() - start;
+    if (spent > kCallerSpin) break;
+    if (spent > kCallerSpin / 4)
+      std::this_thread::yield();
+    else
+      pause();
+  }
   std::unique_lock<std::mutex> lock(impl_->mu);
   impl_->released.wait(lock, [&] { return job.active.load(std::memory_order_acquire) == 0; });
 }
