@@ -47,11 +47,14 @@ class CompiledExecutable : public PointerExecutable {
     for (const cg::Group& g : s.body) {
       work_per_sample_ += elements(g.root);
       std::vector<ir::ValueId> todo{g.root};
+      std::vector<bool> seen(f.num_values());
       while (!todo.empty()) {
         ir::ValueId v = todo.back();
         todo.pop_back();
         if (f.is_param(v)) continue;
         for (ir::ValueId o : f.node_of(v).operands) {
+          if (seen[o]) continue;
+          seen[o] = true;
           if (f.is_param(o) || s.buffer_of[o] >= 0)
             work_per_sample_ += elements(o);
           else

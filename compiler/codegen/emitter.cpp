@@ -277,6 +277,7 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   // tier's narrower lanes must give the same bits).
   if (!target_.quick && !f_.is_param(g.root) && limit == static_cast<unsigned>(vector_lanes())) {
     std::vector<ir::ValueId> todo{g.root};
+    std::vector<bool> seen(f_.num_values());
     bool costly = false, independent = true;
     while (!todo.empty() && independent) {
       const ir::Node& n = f_.node_of(todo.back());
@@ -285,7 +286,7 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
       independent = c != ir::OpClass::Reduction && c != ir::OpClass::Contraction;
       costly |= c == ir::OpClass::Elementwise && op_cost(n.op) >= 10;
       for (ir::ValueId o : n.operands)
-        if (is_inline(o)) todo.push_back(o);
+        if (is_inline(o) && !seen[o]) seen[o] = true, todo.push_back(o);
     }
     if (costly && independent) limit *= 4;
   }
