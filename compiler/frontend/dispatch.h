@@ -39,7 +39,8 @@ std::string list_string(const std::vector<int64_t>& v);
 // Scalars accept 0 and -1, as in torch.
 int64_t normalize_dim(const char* op, int64_t dim, const Tensor& t, bool allow_end = false);
 
-// A contiguous tensor of `shape` owning fresh memory (throws jit::Error when it cannot).
-Tensor allocate(const Shape& shape, DType t);
+// A contiguous tensor of `shape` owning fresh memory (throws jit::Error when it cannot). A
+// small one's elements share its TensorImpl's allocation.
+Tensor allocate(Shape shape, DType t);
 
 }  // namespace jit::detail

@@ -24,24 +24,42 @@ std::shared_ptr<Storage> share_storage(const std::shared_ptr<TensorImpl>& t) {
   return t->storage ? t->storage : std::shared_ptr<Storage>(t, &t->own);
 }
 
-Tensor allocate(const Shape& shape, DType t) {
+namespace {
+
+// A tensor of at most kInlineBytes keeps its elements in its TensorImpl's own allocation (one
+// malloc, not two: a batch-1 call's results, most eager scalars). Views share the TensorImpl.
+constexpr int64_t kInlineBytes = 128;
+struct InlineTensorImpl : TensorImpl {
+  alignas(16) unsigned char elements[kInlineBytes];
+};
+
+}  // namespace
+
+Tensor allocate(Shape shape, DType t) {
   int64_t n = ir::checked_numel(shape), bytes;
   if (__builtin_mul_overflow(n, dtype_size(t), &bytes) || bytes > (int64_t(1) << 46))
     throw Error(ErrorKind::OutOfMemory,
                 fmt::format("cannot allocate a tensor {}{}: too large", dtype_name(t), ir::shape_string(shape)));
-  auto impl = std::make_shared<TensorImpl>();
-  size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-  // Large buffers start on a cache line; small ones come from malloc's fast path.
-  impl->own.data = bytes <= 1024 ? std::malloc(bytes ? bytes : 1) : std::aligned_alloc(64, rounded);
-  if (!impl->own.data)
-    throw Error(ErrorKind::OutOfMemory,
-                fmt::format("cannot allocate {} bytes for a tensor {}{}", bytes, dtype_name(t),
-                            ir::shape_string(shape)));
+  std::shared_ptr<TensorImpl> impl;
+  if (bytes <= kInlineBytes) {
+    auto small = std::make_shared<InlineTensorImpl>();
+    small->own.data = small->elements;  // not `owned`: freed with the TensorImpl
+    impl = std::move(small);
+  } else {
+    impl = std::make_shared<TensorImpl>();
+    size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
+    // Large buffers start on a cache line; small ones come from malloc's fast path.
+    impl->own.data = bytes <= 1024 ? std::malloc(bytes) : std::aligned_alloc(64, rounded);
+    if (!impl->own.data)
+      throw Error(ErrorKind::OutOfMemory,
+                  fmt::format("cannot allocate {} bytes for a tensor {}{}", bytes, dtype_name(t),
+                              ir::shape_string(shape)));
+    impl->own.owned = true;
+  }
   impl->own.bytes = bytes;
-  impl->own.owned = true;
   impl->dtype = t;
-  impl->shape = shape;
   impl->strides = ir::contiguous_strides(shape);
+  impl->shape = std::move(shape);
   return Tensor(std::move(impl));
 }
 
