@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "codegen/schedule.h"
+#include "runtime/engine.h"
 #include "runtime/executable.h"
 
 namespace jit::rt {
@@ -12,11 +13,12 @@ namespace jit::rt {
 struct KernelFns {
   void (*prologue)(void* args) = nullptr;  // none when nothing is hoisted
   void (*body)(void* args, int64_t begin, int64_t end) = nullptr;
+  CodeHandle code;                         // their machine code, freed with the last copy
 };
 
 // The kernels an executable calls: its first compile's, replaced once by the optimized tier's
-// when a background compile installs them (calls in flight finish on the ones they loaded; both
-// stay mapped for the process's life, being a few kilobytes).
+// when a background compile installs them (calls in flight finish on the ones they loaded: both
+// stay mapped as long as the slot, freed with it when the executable goes).
 class KernelSlot {
  public:
   KernelSlot(KernelFns first, bool first_optimized) : first_(first), first_optimized_(first_optimized) {}

@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <unordered_set>
 #include <thread>
 #include <vector>
 
@@ -234,7 +235,17 @@ void BackgroundThread::push(std::function<void()> job) {
   wake_.notify_one();
 }
 
+// What a module's CodeHandle needs of the engine: whether it still exists (guarded by mu, so
+// that no module is being freed while the engine goes), and the trackers of the live modules
+// (each holding a reference of its handle's, given back when the engine goes first).
+struct CodeState {
+  std::mutex mu;
+  bool alive = true;
+  std::unordered_set<llvm::orc::ResourceTracker*> live;
+};
+
 struct Engine::Impl {
+  std::shared_ptr<CodeState> code = std::make_shared<CodeState>();
   std::unique_ptr<TargetMachinePool> machines;
   std::unique_ptr<llvm::orc::LLJIT> jit;  // links the objects and resolves symbols
   cg::TargetInfo target;
@@ -280,7 +291,17 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
       layer->addPlugin(std::make_shared<PerfMapPlugin>());
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  std::lock_guard<std::mutex> lock(impl_->code->mu);
+  impl_->code->alive = false;  // CodeHandles released from now on leave their code alone
+  for (llvm::orc::ResourceTracker* t : impl_->code->live) t->Release();  // the session frees them
+  impl_->code->live.clear();
+}
+
+int64_t Engine::live_modules() const {
+  std::lock_guard<std::mutex> lock(impl_->code->mu);
+  return static_cast<int64_t>(impl_->code->live.size());
+}
 
 Engine& Engine::instance() {
   static Engine e;
@@ -348,7 +369,26 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
   std::unique_ptr<llvm::MemoryBuffer> object = check(llvm::orc::SimpleCompiler(tm)(*m), "compiling");
   m.reset();
   ctx.reset();
-  if (auto e = impl_->jit->addObjectFile(std::move(object))) fail("adding an object", std::move(e));
+  // Under a tracker of its own, so that its memory and symbols can be removed alone. The handle
+  // holds one reference to the tracker (the engine's JITDylib holds the others): released
+  // after the removal, or never when the engine is gone first (its session too).
+  llvm::orc::ResourceTrackerSP tracker = impl_->jit->getMainJITDylib().createResourceTracker();
+  {
+    std::lock_guard<std::mutex> lock(impl_->code->mu);
+    impl_->code->live.insert(tracker.get());
+    tracker->Retain();
+  }
+  out.code = CodeHandle(tracker.get(), [state = std::weak_ptr<CodeState>(impl_->code)](const void* p) {
+    auto* t = static_cast<llvm::orc::ResourceTracker*>(const_cast<void*>(p));
+    std::shared_ptr<CodeState> s = state.lock();
+    if (!s) return;
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (!s->alive) return;
+    llvm::consumeError(t->remove());
+    s->live.erase(t);
+    t->Release();
+  });
+  if (auto e = impl_->jit->addObjectFile(tracker, std::move(object))) fail("adding an object", std::move(e));
   for (const std::string& s : symbols)
     out.addresses.push_back(check(impl_->jit->lookup(s), "looking up " + s).toPtr<void*>());
   out.codegen_ms = ms_since(t0);

@@ -22,8 +22,14 @@ enum class Tier {
   Optimized,  // the full pipeline
 };
 
+// The machine code of one module added by Engine::add: unmapped, its symbols removed, when the
+// last copy goes (after every call that may run it has returned). A copy that outlives the
+// engine (a static object destroyed at exit after it) leaves the code as it is.
+using CodeHandle = std::shared_ptr<const void>;
+
 struct AddedModule {
   std::vector<void*> addresses;  // of the requested symbols, in order
+  CodeHandle code;               // keeps them
   std::string optimized_ir;      // when text was requested
   std::string assembly;          // when text was requested
   double optimize_ms = 0;
@@ -51,6 +57,8 @@ class Engine {
   void background(std::function<void()> job);
   // Returns when every job queued so far has run.
   void wait_background();
+  // Modules added and not yet freed (their CodeHandles alive).
+  int64_t live_modules() const;
   void stop_background();
 
   ~Engine();

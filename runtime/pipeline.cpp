@@ -80,6 +80,7 @@ KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const 
   KernelFns fns;
   fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[0]);
   if (has_prologue) fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[1]);
+  fns.code = std::move(added.code);
   return fns;
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../fuzz/random_program.h"
+#include "runtime/engine.h"
 
 namespace {
 
@@ -426,4 +427,25 @@ TEST_CASE("backend: concurrent callers while the optimized kernels are installed
   CHECK(bad == 0);
   CHECK(same_bits(f(x), want));
   CHECK(jit::cache_stats(f).optimized == 1);
+}
+
+TEST_CASE("backend: a destroyed function's machine code is freed") {
+  // Each compiled module is mapped until the last executable using it goes: a process that
+  // creates functions over and over (a service, one per request) does not run out of memory
+  // mappings. Background (quick, then optimized) and optimized-only tiers; a function still
+  // alive keeps working.
+  jit::rt::Engine& engine = jit::rt::Engine::instance();
+  Tensor x = jit::randn({5, 3}, 1);
+  auto kept = jit::vmap([](const Tensor& t) { return jit::tanh(t) * 2.0; }, 0, 0, {.name = "kept"});
+  Tensor before = kept(x);
+  jit::wait_for_compiles();
+  int64_t live = engine.live_modules();
+  for (int i = 0; i < 40; ++i) {
+    auto tiering = i % 2 ? jit::Tiering::Optimized : jit::Tiering::Background;
+    auto f = jit::vmap([i](const Tensor& t) { return t * double(i) + 1.0; }, 0, 0, {.name = "temp", .tiering = tiering});
+    CHECK(jit::allclose(f(x), x * double(i) + 1.0));
+  }
+  jit::wait_for_compiles();  // a background compile finishing after its function went frees its code too
+  CHECK(engine.live_modules() == live);
+  CHECK(same_bits(kept(x), before));
 }
