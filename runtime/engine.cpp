@@ -371,7 +371,7 @@ AddedModule Engine::add(std::unique_ptr<llvm::LLVMContext> ctx, std::unique_ptr<
   ctx.reset();
   // Under a tracker of its own, so that its memory and symbols can be removed alone. The handle
   // holds one reference to the tracker (the engine's JITDylib holds the others): released
-  // after the removal, or never when the engine is gone first (its session too).
+  // after the removal, or by ~Engine when the engine goes first (its session then frees it).
   llvm::orc::ResourceTrackerSP tracker = impl_->jit->getMainJITDylib().createResourceTracker();
   {
     std::lock_guard<std::mutex> lock(impl_->code->mu);
