@@ -199,7 +199,17 @@ llvm::Value* Emitter::stride_value(int buffer, int dim) {
 
 llvm::Value* Emitter::eval(ir::ValueId v, const Index& at) {
   int buf = s_.buffer_of[v];
-  if (buf >= 0 && v != current_root_) return load(buf, at);
+  if (buf >= 0 && v != current_root_) {
+    // A parameter packed for a contraction (its copy has another dim innermost) is read from
+    // the copy or from the argument itself, whichever gives these lanes contiguous (or
+    // uniform) loads: the backward pass's contraction of W2 along the dim the forward one
+    // packed innermost would otherwise gather every element.
+    if (f_.is_param(v) && buf != static_cast<int>(v) && width_ > 1) {
+      auto gathers = [&](int b) { int64_t l = lane_step(b, at); return l != 0 && l != 1; };
+      if (gathers(buf) && !gathers(static_cast<int>(v))) buf = static_cast<int>(v);
+    }
+    return load(buf, at);
+  }
   if (f_.is_param(v)) return load(static_cast<int>(v), at);  // a parameter being copied
   ir::ValueId saved = current_root_;
   current_root_ = -1;  // below the root, stored values are loaded

@@ -164,6 +164,9 @@ class Emitter {
   void loop_range(llvm::Value* begin, llvm::Value* end, int64_t step,
                   const std::function<void(llvm::Value*)>& body, bool partial_last = false);
   Address address(int buffer, const Index& at);
+  // The elements between consecutive lanes of `at` in a buffer (0: every lane reads the same
+  // element); -1 where the lanes need a gather (a dynamic index, a stride known at run time).
+  int64_t lane_step(int buffer, const Index& at) const;
   llvm::Value* load(int buffer, const Index& at);
   void store(int buffer, const Index& at, llvm::Value* v);
   llvm::Value* stride_value(int buffer, int dim);

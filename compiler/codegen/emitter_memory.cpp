@@ -79,24 +79,25 @@ IndexDim Emitter::dynamic(llvm::Value* v) {
 
 // ---- memory --------------------------------------------------------------------------------------
 
+int64_t Emitter::lane_step(int buffer, const Index& at) const {
+  const BufferView& v = views_[buffer];
+  int64_t lane = 0;
+  for (size_t d = 0; d < at.size(); ++d) {
+    if (at[d].dynamic) return -1;
+    int64_t c = lane_var_ >= 0 ? at[d].coef(lane_var_) : 0;
+    if (!c) continue;
+    if (v.strides[d].runtime || v.strides[d].times_batch) return -1;
+    lane += c * v.strides[d].coef;
+  }
+  return lane;
+}
+
 Emitter::Address Emitter::address(int buffer, const Index& at) {
   const BufferView& v = views_[buffer];
   Address a;
-  bool dyn = false, runtime_lane = false;
-  int64_t lane = 0;
-  for (size_t d = 0; d < at.size(); ++d) {
-    if (at[d].dynamic) {
-      dyn = true;
-      continue;
-    }
-    int64_t c = lane_var_ >= 0 ? at[d].coef(lane_var_) : 0;
-    if (!c) continue;
-    if (v.strides[d].runtime || v.strides[d].times_batch)
-      runtime_lane = true;
-    else
-      lane += c * v.strides[d].coef;
-  }
-  bool vector = width_ > 1 && !dyn && !runtime_lane;
+  int64_t step = lane_step(buffer, at);
+  bool vector = width_ > 1 && step >= 0;
+  int64_t lane = std::max<int64_t>(step, 0);
   if (analyzing_) {
     a.lane_step = vector ? lane : -1;
     // A gather: about half a load per lane where the hardware gathers, a load and an insert
