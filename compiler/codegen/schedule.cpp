@@ -8,7 +8,7 @@
 namespace jit::cg {
 namespace {
 
-constexpr int64_t kTileBytes = 192 * 1024;  // scratch per tile: about half of Zen 4's L2
+constexpr int64_t kTileBytes = 192 * 1024;  // a tile's scratch and batched arguments: about half of Zen 4's L2
 constexpr int64_t kRecomputeLimit = 4;      // inline subtree cost above which a shared value is stored
 
 bool is_batched(const ir::Type& t) { return t.has_dyn(); }
@@ -252,10 +252,14 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
 
     (is_batched(f.type(v)) ? s.body : s.prologue).push_back({v, out_buffer[k]});
   }
-  // Memory: hoisted values once per call, scratch per tile.
+  // Memory: hoisted values once per call, scratch per tile. A tile's batched arguments count
+  // toward its size too: a group may read them many times (a contraction with few outputs and
+  // a long contracted dim reads each sample's row once per output), and a tile sized by the
+  // scratch alone (40 bytes per sample there) would stream megabytes from L3 for every pass.
   int64_t per_sample = 0;
   for (Buffer& b : s.buffers)
-    if (b.kind == BufKind::Scratch) per_sample += sample_bytes(b.type);
+    if (b.kind == BufKind::Scratch || (b.kind == BufKind::Param && is_batched(b.type)))
+      per_sample += sample_bytes(b.type);
   s.tile = per_sample == 0 ? (int64_t(1) << 40) : std::max<int64_t>(1, kTileBytes / per_sample);
   if (s.tile >= 64) s.tile = s.tile / 16 * 16;
   for (Buffer& b : s.buffers) {

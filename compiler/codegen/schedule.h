@@ -12,7 +12,8 @@
 //    parameter met elementwise under a reduction of its innermost dim (distances to a set of
 //    points) is packed with its largest kept dim innermost, so the lanes run along that dim.
 // 5. The body runs the batch in tiles of samples, small enough that every intermediate of a tile
-//    stays in cache; an intermediate lives in per-thread scratch memory for one tile.
+//    and the tile's batched arguments stay in cache; an intermediate lives in per-thread
+//    scratch memory for one tile.
 #pragma once
 
 #include <string>
