@@ -301,6 +301,12 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
     if (costly && independent) limit *= 4;
   }
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
+  // A contraction's short lane dim (a layer's 10 outputs) takes one masked step of the next
+  // width up rather than a step and a masked one: half the multiply-adds, the same bits (each
+  // lane's sum runs along the contracted dim either way).
+  if (pow2 < trip && pow2 < static_cast<unsigned>(vector_lanes()) && !f_.is_param(g.root) &&
+      f_.node_of(g.root).op == ir::OpId::DotGeneral)
+    pow2 *= 2;
   return std::min(limit, pow2);
 }
 
@@ -409,8 +415,10 @@ void Emitter::emit_group(const Group& g) {
   // A contraction computes `jam` consecutive elements along another dim at once, so each load
   // of the lane operand serves them all (register blocking).
   int jam_dim = -1;
-  const int64_t jam = 4;
   bool contraction = !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral;
+  // Where the lanes are one step (a layer with few outputs), the jammed elements' chains are
+  // the only independent ones: eight keep the multiply-add units busy through its latency.
+  const int64_t jam = contraction && lane_dim >= 0 && lane_dim != batch_dim && trips[lane_dim] <= w ? 8 : 4;
   if (lane_dim >= 0 && contraction)
     for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
       if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;

@@ -29,3 +29,8 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 # Tests see no diagnostics variables but the ones they set.
 for var in ("VMAPJIT_DUMP", "VMAPJIT_LOG"):
     config.environment.pop(var, None)
+
+# Features of the host, whose vector width the compiled code takes: `REQUIRES: avx512`.
+with open("/proc/cpuinfo") as cpuinfo:
+    if " avx512f" in cpuinfo.read():
+        config.available_features.add("avx512")
