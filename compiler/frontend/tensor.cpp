@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ostream>
 
+#include "frontend/buffer_cache.h"
 #include "frontend/dispatch.h"
 #include "ir/types.h"
 #include "jit/ops.h"
@@ -17,7 +18,11 @@ namespace jit {
 namespace detail {
 
 Storage::~Storage() {
-  if (owned) std::free(data);
+  if (!owned) return;
+  if (static_cast<size_t>(bytes) >= kMinCachedBytes)
+    release_buffer(data, static_cast<size_t>(bytes));
+  else
+    std::free(data);
 }
 
 std::shared_ptr<Storage> share_storage(const std::shared_ptr<TensorImpl>& t) {
@@ -48,8 +53,11 @@ Tensor allocate(Shape shape, DType t) {
   } else {
     impl = std::make_shared<TensorImpl>();
     size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-    // Large buffers start on a cache line; small ones come from malloc's fast path.
-    impl->own.data = bytes <= 1024 ? std::malloc(bytes) : std::aligned_alloc(64, rounded);
+    // Large buffers start on a cache line (the largest come from the buffer cache); small ones
+    // come from malloc's fast path.
+    impl->own.data = bytes <= 1024                                        ? std::malloc(bytes)
+                     : static_cast<size_t>(bytes) >= kMinCachedBytes ? acquire_buffer(static_cast<size_t>(bytes))
+                                                                           : std::aligned_alloc(64, rounded);
     if (!impl->own.data)
       throw Error(ErrorKind::OutOfMemory,
                   fmt::format("cannot allocate {} bytes for a tensor {}{}", bytes, dtype_name(t),

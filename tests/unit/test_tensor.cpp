@@ -5,7 +5,10 @@
 #include <cmath>
 #include <cstring>
 #include <sstream>
+#include <vector>
 
+#include "frontend/buffer_cache.h"
+#include "frontend/views.h"
 #include "op_test_util.h"
 
 using namespace optest;
@@ -273,4 +276,40 @@ TEST_CASE("tensor: seeded rand and randn are reproducible") {
   CHECK(n.shape() == Shape{2, 32});
   CHECK(jit::allclose(n, jit::randn({2, 32}, 7, DType::f64), 0, 0));
   CHECK_FALSE(jit::allclose(n, jit::randn({2, 32}, 9, DType::f64)));
+}
+
+TEST_CASE("tensor: a large buffer freed is kept for the next tensor of its size, within a limit") {
+  namespace d = jit::detail;
+  size_t limit = d::buffer_cache_limit();
+  if (limit == 0) return;  // off (under AddressSanitizer): every buffer goes back to malloc
+  const size_t mib = 1 << 20;
+  size_t before;
+  void* p;
+  {
+    Tensor a = jit::full({512, 512}, 1.5f);  // 1 MiB
+    p = a.data();
+    Tensor view = d::narrow_view(a, 0, 0, 2);
+    before = d::cached_buffer_bytes();
+    a = Tensor();
+    CHECK(d::cached_buffer_bytes() == before);  // the view still holds it
+  }
+  CHECK(d::cached_buffer_bytes() == before + mib);
+  {
+    Tensor b = jit::zeros({256, 1024});  // the same size, another shape: the same buffer, zeroed
+    CHECK(b.data() == p);
+    CHECK(d::cached_buffer_bytes() == before);
+    CHECK(b.at({255, 1023}) == 0.0);
+    Tensor c = jit::empty({256, 1024});  // none cached now: a new one
+    CHECK(c.data() != p);
+  }
+  // A buffer larger than the whole cache goes back to malloc; many that add up to more than it
+  // leave at most the limit held, the least recently freed given back first.
+  { Tensor huge = jit::empty({static_cast<int64_t>(limit / 4 + 1024)}); }
+  CHECK(d::cached_buffer_bytes() <= limit);
+  {
+    std::vector<Tensor> many;
+    for (size_t i = 0; i < limit / mib + 8; ++i) many.push_back(jit::empty({256, 1024}));
+  }
+  CHECK(d::cached_buffer_bytes() <= limit);
+  CHECK(d::cached_buffer_bytes() + mib > limit);
 }
