@@ -200,11 +200,12 @@ llvm::Value* Emitter::stride_value(int buffer, int dim) {
 llvm::Value* Emitter::eval(ir::ValueId v, const Index& at) {
   int buf = s_.buffer_of[v];
   if (buf >= 0 && v != current_root_) {
-    // A parameter packed for a contraction (its copy has another dim innermost) is read from
-    // the copy or from the argument itself, whichever gives these lanes contiguous (or
-    // uniform) loads: the backward pass's contraction of W2 along the dim the forward one
-    // packed innermost would otherwise gather every element.
-    if (f_.is_param(v) && buf != static_cast<int>(v) && width_ > 1) {
+    // A packed parameter (a copy with another dim innermost, made for a contraction or a
+    // reduction) is read from the argument itself where the copy would take a gather for the
+    // group's lanes and the argument does not: the backward pass's contraction of W2 along
+    // the dim the forward one packed innermost. (Not for a reduction's own lanes along its
+    // reduced dim: the packing was made so that the lanes run elsewhere.)
+    if (f_.is_param(v) && buf != static_cast<int>(v) && width_ > 1 && !reduce_lanes_) {
       auto gathers = [&](int b) { int64_t l = lane_step(b, at); return l != 0 && l != 1; };
       if (gathers(buf) && !gathers(static_cast<int>(v))) buf = static_cast<int>(v);
     }
@@ -261,14 +262,19 @@ void Emitter::masked_step(llvm::Value* rem, const std::function<void()>& body) {
   b_->SetInsertPoint(done);
 }
 
+bool Emitter::is_contraction(const Group& g) const {
+  return !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral;
+}
+
 // Lanes for a loop of `trip` iterations: a power of two up to the vector registers' width. A
 // contraction takes several registers' worth: each operand element loaded for one lane group
 // then serves them all (an unroll-and-jam along the lanes). With the jam of 4 along another dim
 // that makes 4 x k accumulators, which must stay in registers: k = 4 with AVX-512's 32, k = 2
 // with AVX2's 16 (4 x 4 there spilled half the accumulators to the stack every iteration).
+// (A jam of 8 is only taken with one register's worth of lanes: see emit_group.)
 unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   unsigned limit = vector_lanes();
-  if (!f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral) limit *= target_.vector_bytes >= 64 ? 4 : 2;
+  if (is_contraction(g)) limit *= target_.vector_bytes >= 64 ? 4 : 2;
   // Likewise a reduction (alone or under elementwise ops) whose lanes run over kept dims: an
   // element broadcast along the lanes (a distance's query point) is loaded once for two
   // registers' worth; with its four partial accumulators that is 8 registers.
@@ -304,9 +310,7 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   // A contraction's short lane dim (a layer's 10 outputs) takes one masked step of the next
   // width up rather than a step and a masked one: half the multiply-adds, the same bits (each
   // lane's sum runs along the contracted dim either way).
-  if (pow2 < trip && pow2 < static_cast<unsigned>(vector_lanes()) && !f_.is_param(g.root) &&
-      f_.node_of(g.root).op == ir::OpId::DotGeneral)
-    pow2 *= 2;
+  if (pow2 < trip && pow2 < static_cast<unsigned>(vector_lanes()) && is_contraction(g)) pow2 *= 2;
   return std::min(limit, pow2);
 }
 
@@ -410,15 +414,21 @@ void Emitter::emit_group(const Group& g) {
     if (d == batch_dim) return {tile_begin_, tile_end_};
     return {b_->getInt64(0), b_->getInt64(t.shape[d])};
   };
-  unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? 1 << 20 : trips[lane_dim]) : 1;
+  // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
+  // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
+  unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim]) : 1;
   // Emits the loops over dims [d, rank) except the lane dim, and the lane loop innermost.
   // A contraction computes `jam` consecutive elements along another dim at once, so each load
   // of the lane operand serves them all (register blocking).
   int jam_dim = -1;
-  bool contraction = !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral;
-  // Where the lanes are one step (a layer with few outputs), the jammed elements' chains are
-  // the only independent ones: eight keep the multiply-add units busy through its latency.
-  const int64_t jam = contraction && lane_dim >= 0 && lane_dim != batch_dim && trips[lane_dim] <= w ? 8 : 4;
+  bool contraction = is_contraction(g);
+  // Where the lanes are one step of one register (a layer with few outputs), the jammed
+  // elements' chains are the only independent ones: eight keep the multiply-add units busy
+  // through its latency. (With several registers per step, 8 x k accumulators would spill.)
+  const int64_t jam = contraction && lane_dim >= 0 && lane_dim != batch_dim && trips[lane_dim] <= w &&
+                              w <= static_cast<unsigned>(vector_lanes())
+                          ? 8
+                          : 4;
   if (lane_dim >= 0 && contraction)
     for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
       if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;

@@ -157,6 +157,7 @@ class Emitter {
   void emit_group(const Group& g);
   bool emit_transpose(const Group& g);
   unsigned lane_width(const Group& g, int64_t trip) const;
+  bool is_contraction(const Group& g) const;  // the group's root is a dot_general
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);
   llvm::Value* select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y);
@@ -194,6 +195,7 @@ class Emitter {
   int lane_var_ = -1;
   unsigned width_ = 1;
   llvm::Value* mask_ = nullptr;  // the active lanes (<W x i1>) in a remainder step, or null
+  bool reduce_lanes_ = false;    // the lanes run along a reduction's reduced dim (reduce())
   int jam_var_ = -1;             // a contraction root computes jam_ elements along this var,
   int64_t jam_ = 1;              // at the values jam_values_ of the var
   std::vector<llvm::Value*> jam_values_;

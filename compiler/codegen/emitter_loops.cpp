@@ -132,7 +132,9 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
       vars_.push_back({nullptr, to - from});
       vars[d] = id;
       int saved_lane = lane_var_;
+      bool saved_reduce_lanes = reduce_lanes_;
       lane_var_ = width_ > 1 ? id : -1;
+      reduce_lanes_ = width_ > 1;
       if (analyzing_) {
         double saved = cost_scale_;
         cost_scale_ *= static_cast<double>(to - from) / width_;
@@ -163,6 +165,7 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
         }
       }
       lane_var_ = saved_lane;
+      reduce_lanes_ = saved_reduce_lanes;
     };
     level(0);
   };

@@ -171,6 +171,11 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
     CAPTURE(c);
     Tensor w = jit::randn({r, c}, 11);
     agree("mv", [&](const Tensor& x) { return jit::mv(w, x); }, 0, batch_of({c}, 13, 12));
+    // A layer's forward and backward products: the second reads W along the dim the first
+    // packed innermost (from the argument itself, not the packed copy).
+    agree("W x, W^T g", [&](const Tensor& x, const Tensor& g) {
+      return jit::concat({jit::mv(w, x), jit::mv(jit::transpose(w, 0, 1), g)}, 0);
+    }, 0, batch_of({c}, 13, 14), batch_of({r}, 13, 15));
     Tensor scaled = w * 0.5;
     agree("scaled mv", [&](const Tensor& x) { return jit::mv(scaled * 0.25, x); }, 0, batch_of({c}, 3, 13));
     std::vector<float> buf(static_cast<size_t>(r * c));
@@ -182,7 +187,8 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
 }
 
 TEST_CASE("backend: a sample's result has the same bits whatever the batch around it") {
-  // Contractions are register-blocked along the batch (4 samples at a time), along the lanes
+  // Contractions are register-blocked along the batch (4 samples at a time, 8 when the lanes
+  // are one register: a layer of 10 outputs), along the lanes
   // when fewer samples are left (a call of one sample), or not at all: each element is
   // accumulated in the same order in every case.
   Tensor w1 = jit::randn({128, 64}, 31) * 0.125, w2 = jit::randn({10, 128}, 32) * 0.1, b1 = jit::randn({128}, 33);
