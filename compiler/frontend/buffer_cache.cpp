@@ -4,15 +4,15 @@
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
+#include <exception>
+#include <new>
 #include <vector>
 
 namespace jit::detail {
 namespace {
 
-size_t rounded(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
+size_t page_rounded(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
 
-// Under AddressSanitizer the cache is off by default: a reused buffer would hide a read after
-// free from it.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr size_t kDefaultMiB = 0;
 #elif defined(__has_feature)
@@ -43,6 +43,15 @@ struct Cache {
   std::vector<Entry> free;  // least recently freed first
   size_t held = 0;
   const size_t limit = limit_from_env();
+
+  // Takes out the first `count` entries (under mu); the caller frees them outside the lock.
+  std::vector<void*> take_oldest(size_t count) {
+    std::vector<void*> out;
+    out.reserve(count);
+    for (size_t i = 0; i < count; ++i) out.push_back(free[i].p), held -= free[i].bytes;
+    free.erase(free.begin(), free.begin() + static_cast<std::ptrdiff_t>(count));
+    return out;
+  }
 };
 
 // Never destroyed: a tensor with static storage duration may be freed after any destructor.
@@ -54,7 +63,9 @@ Cache& cache() {
 }  // namespace
 
 void* acquire_buffer(size_t bytes) {
-  size_t n = rounded(bytes);
+  if (bytes <= 1024) return std::malloc(bytes);  // malloc's fast path (16-byte aligned)
+  if (bytes < kMinCachedBytes) return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  size_t n = page_rounded(bytes);
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -66,28 +77,34 @@ void* acquire_buffer(size_t bytes) {
         return p;
       }
   }
+  if (void* p = std::aligned_alloc(64, n)) return p;
+  trim_buffer_cache();  // out of memory: what the cache holds may make the difference
   return std::aligned_alloc(64, n);
 }
 
-void release_buffer(void* p, size_t bytes) {
-  size_t n = rounded(bytes);
+void release_buffer(void* p, size_t bytes) noexcept {
+  if (bytes < kMinCachedBytes) {
+    std::free(p);
+    return;
+  }
+  size_t n = page_rounded(bytes);
   Cache& c = cache();
   std::vector<void*> evicted;
-  {
+  try {
     std::lock_guard<std::mutex> lock(c.mu);
     if (n <= c.limit) {
       size_t drop = 0, dropped = 0;
       while (c.held - dropped + n > c.limit) dropped += c.free[drop++].bytes;
-      for (size_t i = 0; i < drop; ++i) evicted.push_back(c.free[i].p);
-      c.free.erase(c.free.begin(), c.free.begin() + static_cast<std::ptrdiff_t>(drop));
-      c.held -= dropped;
+      c.free.reserve(c.free.size() + 1);  // may throw: then nothing has changed
+      evicted = c.take_oldest(drop);
       c.free.push_back({n, p});
       c.held += n;
       p = nullptr;
     }
+  } catch (const std::exception&) {  // no memory for the bookkeeping: give the buffer back
   }
   for (void* e : evicted) std::free(e);
-  std::free(p);  // larger than the whole cache, or the cache is off
+  std::free(p);  // larger than the whole cache, the cache is off, or no room to note it
 }
 
 size_t cached_buffer_bytes() {
@@ -96,8 +113,16 @@ size_t cached_buffer_bytes() {
   return c.held;
 }
 
-}  // namespace jit::detail
-
-namespace jit::detail {
 size_t buffer_cache_limit() { return cache().limit; }
+
+void trim_buffer_cache() {
+  Cache& c = cache();
+  std::vector<void*> all;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    all = c.take_oldest(c.free.size());
+  }
+  for (void* p : all) std::free(p);
+}
+
 }  // namespace jit::detail

@@ -18,11 +18,7 @@ namespace jit {
 namespace detail {
 
 Storage::~Storage() {
-  if (!owned) return;
-  if (static_cast<size_t>(bytes) >= kMinCachedBytes)
-    release_buffer(data, static_cast<size_t>(bytes));
-  else
-    std::free(data);
+  if (owned) release_buffer(data, static_cast<size_t>(bytes));
 }
 
 std::shared_ptr<Storage> share_storage(const std::shared_ptr<TensorImpl>& t) {
@@ -52,12 +48,7 @@ Tensor allocate(Shape shape, DType t) {
     impl = std::move(small);
   } else {
     impl = std::make_shared<TensorImpl>();
-    size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-    // Large buffers start on a cache line (the largest come from the buffer cache); small ones
-    // come from malloc's fast path.
-    impl->own.data = bytes <= 1024                                        ? std::malloc(bytes)
-                     : static_cast<size_t>(bytes) >= kMinCachedBytes ? acquire_buffer(static_cast<size_t>(bytes))
-                                                                           : std::aligned_alloc(64, rounded);
+    impl->own.data = acquire_buffer(static_cast<size_t>(bytes));
     if (!impl->own.data)
       throw Error(ErrorKind::OutOfMemory,
                   fmt::format("cannot allocate {} bytes for a tensor {}{}", bytes, dtype_name(t),

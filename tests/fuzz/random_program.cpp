@@ -109,8 +109,9 @@ Tensor apply_step(const Step& s, const std::vector<Tensor>& v) {
     case kArg: {
       // Over x on a grid of 1/64: values that differ by rounding alone (each row sum of a
       // softmax is 1 give or take an ulp, summed in another order compiled than interpreted)
-      // tie exactly, and the first index wins in both; at a near-tie either index would be
-      // right, and the oracle could not tell. Exact ties, the rule under test, become common.
+      // almost always land on the same point, and tie exactly: the first index wins in both.
+      // At a near-tie either index would be right, and the oracle could not tell (only values
+      // within an ulp of a half-step still round apart). Exact ties, under test, become common.
       Tensor q = jit::round(x * 64.0);
       Tensor i = s.ints[0] ? jit::argmax(q, s.ints[1], s.ints[2]) : jit::argmin(q, s.ints[1], s.ints[2]);
       return jit::cast(i, jit::DType::f32);

@@ -281,35 +281,49 @@ TEST_CASE("tensor: seeded rand and randn are reproducible") {
 TEST_CASE("tensor: a large buffer freed is kept for the next tensor of its size, within a limit") {
   namespace d = jit::detail;
   size_t limit = d::buffer_cache_limit();
-  if (limit == 0) return;  // off (under AddressSanitizer): every buffer goes back to malloc
+  if (limit == 0) {  // off (under AddressSanitizer): every buffer goes back to malloc
+    { Tensor a = jit::empty({512, 512}); }
+    CHECK(d::cached_buffer_bytes() == 0);
+    return;
+  }
   const size_t mib = 1 << 20;
-  size_t before;
+  d::trim_buffer_cache();  // whatever earlier tests left
+  REQUIRE(d::cached_buffer_bytes() == 0);
   void* p;
   {
     Tensor a = jit::full({512, 512}, 1.5f);  // 1 MiB
     p = a.data();
     Tensor view = d::narrow_view(a, 0, 0, 2);
-    before = d::cached_buffer_bytes();
     a = Tensor();
-    CHECK(d::cached_buffer_bytes() == before);  // the view still holds it
+    CHECK(d::cached_buffer_bytes() == 0);  // the view still holds it
   }
-  CHECK(d::cached_buffer_bytes() == before + mib);
+  CHECK(d::cached_buffer_bytes() == mib);
   {
-    Tensor b = jit::zeros({256, 1024});  // the same size, another shape: the same buffer, zeroed
+    Tensor b = jit::empty({256, 1024});  // the same size, another shape: the same buffer
     CHECK(b.data() == p);
-    CHECK(d::cached_buffer_bytes() == before);
-    CHECK(b.at({255, 1023}) == 0.0);
-    Tensor c = jit::empty({256, 1024});  // none cached now: a new one
-    CHECK(c.data() != p);
+    CHECK(d::cached_buffer_bytes() == 0);
+    Tensor c = jit::empty({1024, 1025});  // another rounded size: not from the cache
+    CHECK(d::cached_buffer_bytes() == 0);
   }
-  // A buffer larger than the whole cache goes back to malloc; many that add up to more than it
-  // leave at most the limit held, the least recently freed given back first.
+  CHECK(d::cached_buffer_bytes() == mib + 1025 * 4096);  // 1024 x 1025 floats: 1025 pages of 4 KiB
+  // A buffer larger than the whole cache goes back to malloc.
   { Tensor huge = jit::empty({static_cast<int64_t>(limit / 4 + 1024)}); }
-  CHECK(d::cached_buffer_bytes() <= limit);
+  CHECK(d::cached_buffer_bytes() == mib + 1025 * 4096);
+  // Buffers adding up to more than the limit: the least recently freed go first. Two 2 MiB
+  // buffers freed first, then 1 MiB ones past the limit: both 2 MiB ones are gone, so a new
+  // 2 MiB tensor takes nothing from the cache.
+  d::trim_buffer_cache();
+  { Tensor x = jit::empty({512, 1024}), y = jit::empty({512, 1024}); }
+  CHECK(d::cached_buffer_bytes() == 4 * mib);
   {
     std::vector<Tensor> many;
-    for (size_t i = 0; i < limit / mib + 8; ++i) many.push_back(jit::empty({256, 1024}));
+    for (size_t i = 0; i < limit / mib; ++i) many.push_back(jit::empty({256, 1024}));
   }
-  CHECK(d::cached_buffer_bytes() <= limit);
-  CHECK(d::cached_buffer_bytes() + mib > limit);
+  CHECK(d::cached_buffer_bytes() == limit);
+  {
+    Tensor z = jit::empty({512, 1024});
+    CHECK(d::cached_buffer_bytes() == limit);
+  }
+  d::trim_buffer_cache();
+  CHECK(d::cached_buffer_bytes() == 0);
 }
