@@ -71,6 +71,47 @@ Value* fold(Emitter& e, OpId op, DType t, Value* v) {
   }
 }
 
+// A float max / min reduction on ordered integer keys: key(x) is x's bits with the magnitude
+// bits of negatives flipped, so that signed comparison of keys orders floats as numbers with
+// -0 < +0; a NaN's key is the extreme itself (INT_MAX for max, INT_MIN for min), so it wins.
+// The keys come from the elements alone, and the accumulator's chain is one integer max / min
+// (a cycle) instead of llvm.maximum's NaN and signed-zero fixups around vmaxps (six dependent
+// instructions: that chain, not the loads, bound a softmax's max pass). The result is
+// llvm.maximum / llvm.minimum's: the extreme, +0 over -0 for max (-0 for min), and NaN if any
+// element is NaN (the key's inverse: the all-ones quiet NaN, of either sign).
+Value* reduce_float_extreme(Emitter& e, OpId op, DType t, const std::vector<int64_t>& sizes,
+                            const Emitter::ElementFn& element) {
+  auto& B = e.b();
+  bool mx = op == OpId::Max;
+  unsigned bits = t == DType::f64 ? 64 : 32;
+  llvm::APInt mag = llvm::APInt::getSignedMaxValue(bits);
+  llvm::APInt win = mx ? llvm::APInt::getSignedMaxValue(bits) : llvm::APInt::getSignedMinValue(bits);
+  auto like = [&](Value* v, llvm::Type* scalar) -> llvm::Type* {  // scalar, or a vector like v
+    if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(v->getType())) return llvm::FixedVectorType::get(scalar, vt->getNumElements());
+    return scalar;
+  };
+  // x <-> key: flipping the magnitude bits of negatives is its own inverse.
+  auto flip = [&](Value* i) {
+    llvm::Type* it = i->getType();
+    Value* neg = B.CreateAShr(i, llvm::ConstantInt::get(it, bits - 1));
+    return B.CreateXor(i, B.CreateAnd(neg, llvm::ConstantInt::get(it, mag)));
+  };
+  auto key = [&](Value* x) {
+    llvm::Type* it = like(x, B.getIntNTy(bits));
+    return B.CreateSelect(B.CreateFCmpUNO(x, x), llvm::ConstantInt::get(it, win), flip(B.CreateBitCast(x, it)));
+  };
+  Value* r = e.reduce(
+      sizes, [&] { return key(e.const_float(mx ? -INFINITY : INFINITY, t)); },
+      [&](const std::vector<int>& vars) -> Value* {
+        Value* x = element(vars);
+        return e.analyzing() ? x : key(x);
+      },
+      [&](Value* a, Value* x) { return B.CreateBinaryIntrinsic(mx ? llvm::Intrinsic::smax : llvm::Intrinsic::smin, a, x); },
+      [&](Value* v) { return mx ? B.CreateIntMaxReduce(v, true) : B.CreateIntMinReduce(v, true); });
+  if (e.analyzing()) return r;
+  return B.CreateBitCast(flip(r), like(r, t == DType::f64 ? B.getDoubleTy() : B.getFloatTy()));
+}
+
 Value* lower_reduce(Emitter& e, const ir::Node& n, const Index& at) {
   const ir::Type& x = e.function().type(n.operands[0]);
   const Shape& dims = n.attrs.get_ints("dims");
@@ -97,6 +138,7 @@ Value* lower_reduce(Emitter& e, const ir::Node& n, const Index& at) {
       return e.b().CreateIntrinsic(llvm::Intrinsic::fma, {a->getType()}, {a, b, acc});
     };
   }
+  if ((n.op == OpId::Max || n.op == OpId::Min) && is_float(t)) return reduce_float_extreme(e, n.op, t, sizes, element);
   return e.reduce(
       sizes, [&] { return identity(e, n.op, t); }, element,
       [&](Value* a, Value* x) { return combine(e, n.op, t, a, x); },

@@ -17,13 +17,17 @@ inline double gelu_tanh(double x) {
 }
 inline double sign(double x) { return std::isnan(x) ? x : (x > 0) - (x < 0); }
 inline double relu(double x) { return std::isnan(x) ? x : (x > 0 ? x : 0.0); }
-// NaN-propagating max/min, as torch.maximum/minimum.
+// NaN-propagating max/min, as torch.maximum/minimum, with -0 below +0 (IEEE 754-2019's
+// maximum/minimum and LLVM's llvm.maximum/minimum, which compiled code uses): the result does
+// not depend on the operands' order.
 inline double maximum(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (a == b) return std::signbit(a) ? b : a;
   return a > b ? a : b;
 }
 inline double minimum(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  if (a == b) return std::signbit(a) ? a : b;
   return a < b ? a : b;
 }
 

@@ -323,6 +323,56 @@ TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
   for (const auto& [name, f] : ops) agree(name, f, 0, x);
 }
 
+TEST_CASE("backend: max and min reductions: -0 below +0, NaN anywhere wins, in both tiers bit for bit") {
+  // Rows long enough for vector lanes with four partial accumulators and a masked remainder,
+  // and short ones; a reduction over a kept dim's lanes ([L, 5] over dim 0) as well.
+  for (jit::DType t : {jit::DType::f32, jit::DType::f64}) {
+    for (int64_t len : {1, 5, 16, 17, 64, 67, 200, 1024}) {
+      CAPTURE(len);
+      std::vector<double> v;
+      for (int row = 0; row < 7; ++row) {
+        for (int64_t i = 0; i < len; ++i) {
+          double x = std::sin(0.7 * double(i * 7 + row)) * 3;
+          switch (row) {
+            case 1: x = (i * 5 + len) % 3 ? 0.0 : -0.0; break;    // zeros of both signs
+            case 2: x = -0.0; break;                               // all -0
+            case 3: x = i == (len * 2) / 3 ? NAN : x; break;       // one NaN, mid-row
+            case 4: x = i == len - 1 ? -NAN : x; break;            // a negative NaN, last
+            case 5: x = i % 2 ? INFINITY : -INFINITY; break;
+            case 6: x = i % 4 ? -INFINITY : 0.0; break;
+          }
+          v.push_back(x);
+        }
+      }
+      Tensor rows = jit::from_vector(v, {7, len}).to(t);
+      bool pos_zero = false, neg_zero = false;  // in row 1
+      for (int64_t i = 0; i < len; ++i) ((i * 5 + len) % 3 ? pos_zero : neg_zero) = true;
+      for (bool mx : {true, false}) {
+        auto f = [mx](const Tensor& r) { return mx ? jit::max(r) : jit::min(r); };
+        auto optimized = jit::vmap(f, 0, 0, {.tiering = jit::Tiering::Optimized});
+        auto quick = jit::vmap(f, 0, 0, {.tiering = jit::Tiering::Quick});
+        auto interp = jit::vmap(f, 0, 0, {.backend = jit::Backend::Interpreter});
+        Tensor a = optimized(rows), q = quick(rows), b = interp(rows);
+        INFO((mx ? "max" : "min") << " " << jit::dtype_name(t) << "\ncompiled: " << a << "\ninterpreted: " << b);
+        CHECK(same_bits(a, b));
+        CHECK(same_bits(a, q));
+        std::vector<double> got = a.to_vector();
+        CHECK(std::signbit(got[1]) == (mx ? !pos_zero : neg_zero));
+        CHECK(std::signbit(got[2]));
+        CHECK(std::isnan(got[3]));
+        CHECK(std::isnan(got[4]));
+        // The same over dim 0 of [len, 7]: lanes over the kept dim.
+        auto g = [mx](const Tensor& r) { return mx ? jit::max(r, {0}) : jit::min(r, {0}); };
+        Tensor cols = jit::stack({rows.transpose(0, 1), rows.transpose(0, 1)}, 0);  // [2, len, 7]
+        Tensor c = jit::vmap(g, 0, 0, {.tiering = jit::Tiering::Optimized})(cols);
+        CHECK(same_bits(c, jit::vmap(g, 0, 0, {.tiering = jit::Tiering::Quick})(cols)));
+        CHECK(same_bits(c, jit::vmap(g, 0, 0, {.backend = jit::Backend::Interpreter})(cols)));
+        CHECK(same_bits(jit::select(c, 0, 1), a));
+      }
+    }
+  }
+}
+
 TEST_CASE("backend: one compile per signature, whatever the batch size") {
   auto f = jit::vmap([](const Tensor& a) { return jit::relu(a) * 2.0; });
   for (int64_t b : {1, 5, 16, 17, 1000, 3}) f(jit::randn({b, 12}, b));
