@@ -79,22 +79,22 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
       Value* r = B.CreateSelect(pos, c(1), B.CreateSelect(neg, c(-1), c(0)));
       return fl ? B.CreateSelect(B.CreateFCmpUNO(x[0], x[0]), x[0], r) : r;
     }
-    case OpId::Exp: return emit_math(e.b(), MathFn::Exp, x, !e.target().quick);
-    case OpId::Log: return emit_math(e.b(), MathFn::Log, x, !e.target().quick);
-    case OpId::Log1p: return emit_math(e.b(), MathFn::Log1p, x, !e.target().quick);
-    case OpId::Expm1: return emit_math(e.b(), MathFn::Expm1, x, !e.target().quick);
+    case OpId::Exp: return emit_math(e, MathFn::Exp, x);
+    case OpId::Log: return emit_math(e, MathFn::Log, x);
+    case OpId::Log1p: return emit_math(e, MathFn::Log1p, x);
+    case OpId::Expm1: return emit_math(e, MathFn::Expm1, x);
     case OpId::Sqrt: return un(llvm::Intrinsic::sqrt);
     case OpId::Rsqrt: return B.CreateFDiv(c(1), un(llvm::Intrinsic::sqrt));
     case OpId::Square: return fl ? B.CreateFMul(x[0], x[0]) : B.CreateMul(x[0], x[0]);
     case OpId::Reciprocal: return B.CreateFDiv(c(1), x[0]);
-    case OpId::Sin: return emit_math(e.b(), MathFn::Sin, x, !e.target().quick);
-    case OpId::Cos: return emit_math(e.b(), MathFn::Cos, x, !e.target().quick);
-    case OpId::Tan: return emit_math(e.b(), MathFn::Tan, x, !e.target().quick);
-    case OpId::Tanh: return emit_math(e.b(), MathFn::Tanh, x, !e.target().quick);
-    case OpId::Sigmoid: return emit_math(e.b(), MathFn::Sigmoid, x, !e.target().quick);
-    case OpId::Erf: return emit_math(e.b(), MathFn::Erf, x, !e.target().quick);
+    case OpId::Sin: return emit_math(e, MathFn::Sin, x);
+    case OpId::Cos: return emit_math(e, MathFn::Cos, x);
+    case OpId::Tan: return emit_math(e, MathFn::Tan, x);
+    case OpId::Tanh: return emit_math(e, MathFn::Tanh, x);
+    case OpId::Sigmoid: return emit_math(e, MathFn::Sigmoid, x);
+    case OpId::Erf: return emit_math(e, MathFn::Erf, x);
     case OpId::Gelu:
-      return emit_math(e.b(), n.attrs.get_int("approximate") ? MathFn::GeluTanh : MathFn::GeluErf, x, !e.target().quick);
+      return emit_math(e, n.attrs.get_int("approximate") ? MathFn::GeluTanh : MathFn::GeluErf, x);
     case OpId::Relu:
       // x > 0 ? x : +0, and NaN stays NaN (as the reference kernel).
       return fl ? B.CreateSelect(B.CreateFCmpUNO(x[0], x[0]), x[0],
@@ -113,7 +113,7 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::Sub: return fl ? B.CreateFSub(x[0], x[1]) : B.CreateSub(x[0], x[1]);
     case OpId::Mul: return fl ? B.CreateFMul(x[0], x[1]) : bl ? B.CreateAnd(x[0], x[1]) : B.CreateMul(x[0], x[1]);
     case OpId::Div: return B.CreateFDiv(x[0], x[1]);
-    case OpId::Pow: return fl ? emit_math(e.b(), MathFn::Pow, x, !e.target().quick) : int_pow(e, x[0], x[1]);
+    case OpId::Pow: return fl ? emit_math(e, MathFn::Pow, x) : int_pow(e, x[0], x[1]);
     case OpId::Maximum: return emit_maximum(e, x[0], x[1], t);
     case OpId::Minimum: return emit_minimum(e, x[0], x[1], t);
     case OpId::Eq: return fl ? B.CreateFCmpOEQ(x[0], x[1]) : B.CreateICmpEQ(x[0], x[1]);

@@ -93,8 +93,8 @@ Value* lower_random(Emitter& e, const ir::Node& n, const Index& at) {
     Value* u1 = f32 ? B.CreateFAdd(bits24(w[0]), e.const_float(0x1p-24, ft)) : B.CreateFAdd(bits53(w[0], w[1]), e.const_float(0x1p-53, ft));
     Value* u2 = f32 ? bits24(w[1]) : bits53(w[2], w[3]);
     Value* radius = B.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt,
-                                           B.CreateFMul(e.const_float(-2.0, ft), emit_math(e.b(), MathFn::Log, {u1}, !e.target().quick)));
-    Value* angle = emit_math(e.b(), MathFn::Cos, {B.CreateFMul(e.const_float(2.0 * M_PI, ft), u2)}, !e.target().quick);
+                                           B.CreateFMul(e.const_float(-2.0, ft), emit_math(e, MathFn::Log, {u1})));
+    Value* angle = emit_math(e, MathFn::Cos, {B.CreateFMul(e.const_float(2.0 * M_PI, ft), u2)});
     r = B.CreateFMul(radius, angle);
   }
   return f32 ? B.CreateFPTrunc(r, e.value_type(DType::f32)) : r;

@@ -23,4 +23,9 @@ Index broadcast_index(const ir::Type& in, const ir::Type& out, const Index& at);
 llvm::Value* emit_maximum(Emitter& e, llvm::Value* a, llvm::Value* b, DType t);
 llvm::Value* emit_minimum(Emitter& e, llvm::Value* a, llvm::Value* b, DType t);
 
+// fn of args by vecmath, as the emitter's target and tier call for.
+inline llvm::Value* emit_math(Emitter& e, MathFn fn, llvm::ArrayRef<llvm::Value*> args) {
+  return emit_math(e.b(), fn, args, {.fast_paths = !e.target().quick, .scalef = e.target().avx512});
+}
+
 }  // namespace jit::cg

@@ -19,6 +19,9 @@ struct TargetInfo {
   // (one rounding), else with a multiply and an add. Either way the rounding is fixed in the
   // IR, so every optimization level computes the same bits.
   bool fma = false;
+  // AVX-512F with VL: vecmath scales by 2^n with VSCALEF (one instruction, one rounding, the
+  // same bits as the integer-exponent multiply it replaces) at 128, 256 and 512 bits.
+  bool avx512 = false;
   // Compiling the quick tier: emit the least code that computes the same bits (no vecmath fast
   // paths, no separate loops for a register block's remainder).
   bool quick = false;

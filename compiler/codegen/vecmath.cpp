@@ -4,6 +4,7 @@
 #include <cassert>
 #include <vector>
 
+#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/MDBuilder.h>
 
 #include "codegen/vecmath_impl.h"
@@ -21,9 +22,13 @@ Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths)
 }
 
 Vm Vm::with_elem(llvm::Type* scalar) const {
-  if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
-    return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()), fast_paths);
-  return Vm(b, scalar, fast_paths);
+  Vm r = [&] {
+    if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
+      return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()), fast_paths);
+    return Vm(b, scalar, fast_paths);
+  }();
+  r.scalef = scalef;
+  return r;
 }
 
 Value* Vm::fma(Value* x, Value* y, Value* z) const {
@@ -63,6 +68,57 @@ Value* branch_all(const Vm& m, Value* all, const std::function<Value*()>& fast, 
 
 Value* Vm::pow2i(Value* n) const {
   return from_bits(b.CreateShl(b.CreateAdd(n, ci(bias())), ci(mant_bits())));
+}
+
+Value* Vm::scalef_or_null(Value* x, Value* n) const {
+  auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t);
+  if (!scalef || !vt) return nullptr;
+  unsigned lanes = vt->getNumElements(), ebits = f32 ? 32 : 64, bits = lanes * ebits;
+  if (bits > 512) {  // wider than a register (the emitter's several registers of lanes): by pieces
+    if (bits % 512) return nullptr;
+    unsigned piece = 512 / ebits;
+    Vm pm = with_elem(t->getScalarType());
+    pm.t = llvm::FixedVectorType::get(t->getScalarType(), piece);
+    pm.it = llvm::FixedVectorType::get(it->getScalarType(), piece);
+    std::vector<Value*> parts;
+    for (unsigned at = 0; at < lanes; at += piece) {
+      std::vector<int> idx(piece);
+      for (unsigned i = 0; i < piece; ++i) idx[i] = static_cast<int>(at + i);
+      parts.push_back(pm.scalef_or_null(b.CreateShuffleVector(x, idx), b.CreateShuffleVector(n, idx)));
+    }
+    while (parts.size() > 1) {  // concatenate pairwise
+      std::vector<Value*> next;
+      for (size_t i = 0; i < parts.size(); i += 2) {
+        unsigned w = llvm::cast<llvm::FixedVectorType>(parts[i]->getType())->getNumElements();
+        std::vector<int> idx(2 * w);
+        for (unsigned k = 0; k < 2 * w; ++k) idx[k] = static_cast<int>(k);
+        next.push_back(b.CreateShuffleVector(parts[i], parts[i + 1], idx));
+      }
+      parts = std::move(next);
+    }
+    return parts[0];
+  }
+  using namespace llvm::Intrinsic;
+  ID id = bits == 512 ? (f32 ? x86_avx512_mask_scalef_ps_512 : x86_avx512_mask_scalef_pd_512)
+          : bits == 256 ? (f32 ? x86_avx512_mask_scalef_ps_256 : x86_avx512_mask_scalef_pd_256)
+          : bits == 128 ? (f32 ? x86_avx512_mask_scalef_ps_128 : x86_avx512_mask_scalef_pd_128)
+                        : not_intrinsic;
+  if (id == not_intrinsic) return nullptr;
+  std::vector<Value*> args{x, n, llvm::PoisonValue::get(t), b.getIntN(lanes == 16 ? 16 : 8, -1)};
+  if (bits == 512) args.push_back(b.getInt32(4));  // the current rounding mode (nearest)
+  return b.CreateIntrinsic(id, {}, args);
+}
+
+Value* Vm::ldexp(Value* x, Value* n) const {
+  if (Value* r = scalef_or_null(x, n)) return r;
+  return mul(x, pow2i(to_int(n)));
+}
+
+Value* Vm::ldexp_wide(Value* x, Value* n) const {
+  if (Value* r = scalef_or_null(x, n)) return r;
+  Value* ni = to_int(n);
+  Value* n1 = b.CreateAShr(ni, ci(1));
+  return mul(mul(x, pow2i(n1)), pow2i(b.CreateSub(ni, n1)));
 }
 
 Value* Vm::poly(Value* x, const double* cs, int n) const {
@@ -106,7 +162,7 @@ Pair two_prod(const Vm& m, Value* a, Value* b) {
 
 }  // namespace vm
 
-llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, bool fast_paths) {
+llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, const MathOptions& options) {
   assert(!args.empty() && "emit_math: no argument");
   llvm::Type* t = args[0]->getType();
   assert(t->getScalarType()->isFloatTy() || t->getScalarType()->isDoubleTy());
@@ -116,7 +172,8 @@ llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::V
   // The caller's fast-math flags (reassoc would undo TwoSum) do not apply inside.
   llvm::IRBuilderBase::FastMathFlagGuard guard(b);
   b.clearFastMathFlags();
-  vm::Vm m(b, t, fast_paths);
+  vm::Vm m(b, t, options.fast_paths);
+  m.scalef = options.scalef;
   llvm::Value* x = args[0];
   switch (fn) {
     case MathFn::Exp: return vm::emit_exp(m, x);

@@ -89,16 +89,12 @@ Pair mul_dd(const Vm& m, Pair a, Pair b) {
 }  // namespace
 
 Value* exp_core(const Vm& m, Value* hi, Value* lo, int scale) {
-  auto& B = m.b;
   double lo_bound = (m.f32 ? -104.0 : -746.0) - scale * M_LN2 - 10;
   Value* x = m.clamp(hi, lo_bound, m.f32 ? 89.0 : 710.0);
   auto [n, r] = exp_reduce(m, x);
   if (lo) r = m.add(r, lo);
   Value* e = m.add(m.c(1), m.fma(m.mul(r, r), q_poly(m, r), r));
-  Value* ni = m.to_int(n);
-  if (scale) ni = B.CreateAdd(ni, m.ci(scale));
-  Value* n1 = B.CreateAShr(ni, m.ci(1));
-  return m.mul(m.mul(e, m.pow2i(n1)), m.pow2i(B.CreateSub(ni, n1)));
+  return m.ldexp_wide(e, scale ? m.add(n, m.c(scale)) : n);
 }
 
 Value* expm1_core(const Vm& m, Value* x) {
@@ -108,7 +104,8 @@ Value* expm1_core(const Vm& m, Value* x) {
 Value* expm1_unclamped(const Vm& m, Value* x) {
   auto [n, r] = exp_reduce(m, x);
   Value* p = m.fma(m.mul(r, r), q_poly(m, r), r);
-  Value* t = m.pow2i(m.b.CreateSub(m.to_int(n), m.ci(1)));
+  Value* t = m.scalef_or_null(m.c(0.5), n);  // 2^(n-1): 2^n overflows at n = 128 (f32)
+  if (!t) t = m.pow2i(m.b.CreateSub(m.to_int(n), m.ci(1)));
   return m.mul(m.c(2), m.fma(t, p, m.sub(t, m.c(0.5))));
 }
 
@@ -158,7 +155,7 @@ constexpr double kExpFastF = 87.0, kExpFast = 707.0;
 Value* exp_fast(const Vm& m, Value* x) {
   auto [n, r] = exp_reduce(m, x);
   Value* e = m.add(m.c(1), m.fma(m.mul(r, r), q_poly(m, r), r));
-  return m.mul(e, m.pow2i(m.to_int(n)));
+  return m.ldexp(e, n);
 }
 
 Value* exp_in_fast_range(const Vm& m, Value* x) { return m.b.CreateFCmpOLE(m.abs(x), m.c(m.f32 ? kExpFastF : kExpFast)); }

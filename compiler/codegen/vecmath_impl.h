@@ -21,6 +21,7 @@ struct Vm {
   llvm::Type* it;  // i32/i64 of the same shape
   bool f32;
   bool fast_paths = true;  // branch_all emits both paths (else only the general one)
+  bool scalef = false;     // VSCALEF for ldexp on 128/256/512-bit vectors (MathOptions)
 
   Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths = true);
   Vm with_elem(llvm::Type* scalar) const;  // same shape, other element type
@@ -61,6 +62,12 @@ struct Vm {
   Value* to_int(Value* x) const { return b.CreateFPToSI(x, it); }  // x finite and in range
   Value* to_float(Value* i) const { return b.CreateSIToFP(i, t); }
   Value* pow2i(Value* n) const;  // 2^n for integer n in the normal exponent range
+  // x 2^n rounded once, for integral float n: ldexp where x 2^n's exponent and 2^n are in the
+  // normal range; ldexp_wide where x 2^(n/2) is (the result may overflow or be denormal: two
+  // exact-range steps, the second rounding). VSCALEF where the target has it: the same bits.
+  Value* ldexp(Value* x, Value* n) const;
+  Value* ldexp_wide(Value* x, Value* n) const;
+  Value* scalef_or_null(Value* x, Value* n) const;  // VSCALEF(x, n), or null without it
 
   // Horner with FMA, coefficients from degree 0 up.
   Value* poly(Value* x, std::initializer_list<double> cs) const;

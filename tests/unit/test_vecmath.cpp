@@ -112,7 +112,8 @@ class MathJit {
   // void f(const T* in, const T* in2, T* out, int64 n): vectors of `width`, then a scalar tail.
   // caller_fast: the builder carries all fast-math flags when emit_math is called (they must not
   // leak into the math).
-  Kernel compile(MathFn fn, bool f64, bool caller_fast) {
+  // scalef kernels take other widths: f32 64 lanes (four 512-bit pieces), f64 2 (128 bits).
+  Kernel compile(MathFn fn, bool f64, bool caller_fast, bool scalef) {
     auto ctx = std::make_unique<llvm::LLVMContext>();
     auto mod = std::make_unique<llvm::Module>("vecmath_test", *ctx);
     mod->setDataLayout(jit_->getDataLayout());
@@ -120,7 +121,7 @@ class MathJit {
     llvm::IRBuilder<> b(*ctx);
     if (caller_fast) b.setFastMathFlags(llvm::FastMathFlags::getFast());
     llvm::Type* st = f64 ? b.getDoubleTy() : b.getFloatTy();
-    unsigned width = f64 ? 8 : 16;
+    unsigned width = scalef ? (f64 ? 2 : 64) : f64 ? 8 : 16;
     llvm::Type* vt = llvm::FixedVectorType::get(st, width);
     auto* fty = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getPtrTy(), b.getPtrTy(), b.getInt64Ty()}, false);
     std::string name = std::to_string(counter_++);
@@ -141,7 +142,7 @@ class MathJit {
     vi->addIncoming(b.getInt64(0), entry);
     b.CreateCondBr(b.CreateICmpSLE(b.CreateAdd(vi, b.getInt64(width)), n), vbody, shead);
     b.SetInsertPoint(vbody);
-    emit_step(b, fn, vt, st, in, in2, out, vi);
+    emit_step(b, fn, vt, st, in, in2, out, vi, scalef);
     vi->addIncoming(b.CreateAdd(vi, b.getInt64(width)), b.GetInsertBlock());
     b.CreateBr(vhead);
     // Scalar tail.
@@ -150,7 +151,7 @@ class MathJit {
     si->addIncoming(vi, vhead);
     b.CreateCondBr(b.CreateICmpSLT(si, n), sbody, done);
     b.SetInsertPoint(sbody);
-    emit_step(b, fn, st, st, in, in2, out, si);
+    emit_step(b, fn, st, st, in, in2, out, si, scalef);
     si->addIncoming(b.CreateAdd(si, b.getInt64(1)), b.GetInsertBlock());
     b.CreateBr(shead);
     b.SetInsertPoint(done);
@@ -163,12 +164,12 @@ class MathJit {
 
  private:
   static void emit_step(llvm::IRBuilder<>& b, MathFn fn, llvm::Type* t, llvm::Type* st, llvm::Value* in,
-                        llvm::Value* in2, llvm::Value* out, llvm::Value* i) {
+                        llvm::Value* in2, llvm::Value* out, llvm::Value* i, bool scalef) {
     llvm::Align al(st->getPrimitiveSizeInBits() / 8);
     auto load = [&](llvm::Value* base) { return b.CreateAlignedLoad(t, b.CreateGEP(st, base, i), al); };
     std::vector<llvm::Value*> args{load(in)};
     if (fn == MathFn::Pow) args.push_back(load(in2));
-    b.CreateAlignedStore(jit::cg::emit_math(b, fn, args), b.CreateGEP(st, out, i), al);
+    b.CreateAlignedStore(jit::cg::emit_math(b, fn, args, {.scalef = scalef}), b.CreateGEP(st, out, i), al);
   }
 
   // The runtime's lean pipeline (runtime/engine.cpp), so the test sees what production compiles.
@@ -201,12 +202,21 @@ MathJit& math_jit() {
   return j;
 }
 
-Kernel kernel(MathFn fn, bool f64, bool caller_fast = false) {
-  static std::map<std::tuple<int, bool, bool>, Kernel> cache;
-  auto key = std::make_tuple(int(fn), f64, caller_fast);
+// scalef: scaling by 2^n with AVX-512's VSCALEF, as the runtime compiles on such hosts.
+Kernel kernel(MathFn fn, bool f64, bool caller_fast = false, bool scalef = false) {
+  static std::map<std::tuple<int, bool, bool, bool>, Kernel> cache;
+  auto key = std::make_tuple(int(fn), f64, caller_fast, scalef);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  return cache[key] = math_jit().compile(fn, f64, caller_fast);
+  return cache[key] = math_jit().compile(fn, f64, caller_fast, scalef);
+}
+
+bool host_has_scalef() {
+  static const bool has = [] {
+    llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
+    return f.lookup("avx512f") && f.lookup("avx512vl");
+  }();
+  return has;
 }
 
 // ---- sweeps ------------------------------------------------------------------------------------
@@ -222,8 +232,17 @@ template <class T>
 void run(MathFn fn, const std::vector<T>& xs, const std::vector<T>& ys, Worst& w) {
   using R = std::conditional_t<std::is_same_v<T, float>, double, long double>;
   std::vector<T> out(xs.size());
-  kernel(fn, std::is_same_v<T, double>)(xs.data(), ys.empty() ? nullptr : ys.data(), out.data(),
-                                        int64_t(xs.size()));
+  constexpr bool f64 = std::is_same_v<T, double>;
+  kernel(fn, f64)(xs.data(), ys.empty() ? nullptr : ys.data(), out.data(), int64_t(xs.size()));
+  if (host_has_scalef()) {  // VSCALEF's one rounding: the same bits as the two-step scaling
+    std::vector<T> sc(xs.size());
+    kernel(fn, f64, false, true)(xs.data(), ys.empty() ? nullptr : ys.data(), sc.data(), int64_t(xs.size()));
+    size_t differ = 0, first = 0;
+    for (size_t i = 0; i < xs.size(); ++i)
+      if (std::memcmp(&out[i], &sc[i], sizeof(T)) != 0 && !(std::isnan(out[i]) && std::isnan(sc[i])) && !differ++) first = i;
+    INFO("with VSCALEF: ", differ, " results differ, first at x = ", double(xs[first]), ": ", double(out[first]), " vs ", double(sc[first]));
+    CHECK(differ == 0);
+  }
   for (size_t i = 0; i < xs.size(); ++i) {
     T y = ys.empty() ? T(0) : ys[i];
     w.merge(ulp_error(out[i], reference<R>(fn, R(xs[i]), R(y))), double(xs[i]), double(y));
