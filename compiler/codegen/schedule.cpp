@@ -8,7 +8,12 @@
 namespace jit::cg {
 namespace {
 
-constexpr int64_t kTileBytes = 192 * 1024;  // a tile's scratch and batched arguments: about half of Zen 4's L2
+// A tile's scratch and batched arguments: what its groups pass between them and re-read.
+// In L1 (each pass over a tile reads the last one's results at L1's bandwidth), unless the body
+// also reads hoisted values (packed weights) of more than a quarter of that: every tile
+// re-reads them, so such a body takes tiles of half an L2 instead.
+constexpr int64_t kTileBytesL1 = 32 * 1024;
+constexpr int64_t kTileBytesL2 = 192 * 1024;
 constexpr int64_t kRecomputeLimit = 4;      // inline subtree cost above which a shared value is stored
 
 bool is_batched(const ir::Type& t) { return t.has_dyn(); }
@@ -260,7 +265,11 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
   for (Buffer& b : s.buffers)
     if (b.kind == BufKind::Scratch || (b.kind == BufKind::Param && is_batched(b.type)))
       per_sample += sample_bytes(b.type);
-  s.tile = per_sample == 0 ? (int64_t(1) << 40) : std::max<int64_t>(1, kTileBytes / per_sample);
+  int64_t hoisted_total = 0;
+  for (const Buffer& b : s.buffers)
+    if (b.kind == BufKind::Hoisted) hoisted_total += ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype);
+  int64_t budget = hoisted_total * 4 > kTileBytesL1 ? kTileBytesL2 : kTileBytesL1;
+  s.tile = per_sample == 0 ? (int64_t(1) << 40) : std::max<int64_t>(1, budget / per_sample);
   if (s.tile >= 64) s.tile = s.tile / 16 * 16;
   for (Buffer& b : s.buffers) {
     if (b.kind == BufKind::Hoisted) {
