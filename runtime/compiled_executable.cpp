@@ -101,15 +101,18 @@ class CompiledExecutable : public PointerExecutable {
       // One thread takes the whole batch as one chunk: no division on the usual small call.
       int64_t chunk = o.chunk > 0 ? std::min(o.chunk, batch) : threads == 1 ? batch : (batch + threads - 1) / threads;
       int64_t tasks = chunk == batch ? 1 : (batch + chunk - 1) / chunk;
-      auto task = [&](int64_t i) {
-        cg::KernelArgs a = kargs;
-        a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
-        fns.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
-      };
-      if (threads > 1 && tasks > 1)
-        ThreadPool::instance().parallel_for(tasks, task);
-      else
-        for (int64_t i = 0; i < tasks; ++i) task(i);
+      if (threads > 1 && tasks > 1) {
+        ThreadPool::instance().parallel_for(tasks, [&](int64_t i) {
+          cg::KernelArgs a = kargs;  // each thread its own scratch
+          a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
+          fns.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+        });
+      } else {
+        // In place, not a copy: copying the block just written (16-byte loads of 8-byte
+        // stores, which the store buffer cannot forward) stalled the usual small call.
+        kargs.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
+        for (int64_t i = 0; i < tasks; ++i) fns.body(&kargs, i * chunk, std::min(batch, (i + 1) * chunk));
+      }
     }
     if (error)
       throw Error(ErrorKind::InvalidArgument,

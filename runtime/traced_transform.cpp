@@ -96,7 +96,7 @@ struct Extent {
   bool contiguous;
 };
 
-Extent extent(const detail::TensorImpl& t) {
+[[gnu::always_inline]] inline Extent extent(const detail::TensorImpl& t) {
   int64_t w = dtype_size(t.dtype);
   char* p = static_cast<char*>(t.base()) + t.offset * w;
   int64_t n = 1, lo = 0, hi = 0;
