@@ -314,35 +314,69 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   return std::min(limit, pow2);
 }
 
-// A 2-D parameter packed transposed (rows contiguous in, columns contiguous out, 4-byte
-// elements): 8 x 8 blocks of one vector per row, transposed in registers and stored a vector
-// per column. Element by element this is a scalarized gather per vector on targets without a
-// fast gather. The edges that do not fill a block are copied element by element.
+// A 2-D value stored transposed (rows contiguous in, columns contiguous out, 4-byte elements):
+// a parameter packed for a contraction, or elementwise ops on such a parameter (a weight's
+// scaling, hoisted). 8 x 8 blocks: the group computed a vector per row, with the lanes along the
+// row (contiguous reads), transposed in registers and stored a vector per column. Element by
+// element with the lanes along the columns, each vector is a gather (scalarized on targets
+// without a fast gather; on AVX-512, the MLP's 128 x 64 weight took 1024 gathers a call). The
+// edges that do not fill a block are computed element by element. Elementwise ops do not
+// care which lanes they run in: the same bits.
 bool Emitter::emit_transpose(const Group& g) {
-  if (!f_.is_param(g.root)) return false;
   const ir::Type& t = s_.buffers[g.buffer].type;
-  const BufferView& src = views_[g.root];
   const BufferView& dst = views_[g.buffer];
   const int64_t w = 8;  // 8 x 32-bit lanes: AVX2 and AVX-512 hosts (ymm registers on the latter)
   if (t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
   auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
   auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };
-  if (rows < w || cols < w || !fixed(src.strides[1], 1) || !fixed_any(src.strides[0]) || !fixed(dst.strides[0], 1) ||
-      !fixed_any(dst.strides[1]))
-    return false;
-  int64_t src_row = src.strides[0].coef, dst_col = dst.strides[1].coef;
+  if (rows < w || cols < w || !fixed(dst.strides[0], 1) || !fixed_any(dst.strides[1])) return false;
+  // Elementwise ops (and scalars) down to the leaves; every leaf of the group's shape a
+  // parameter or stored value whose rows are contiguous (others broadcast: a row or a column).
+  std::vector<ir::ValueId> todo{g.root};
+  while (!todo.empty()) {
+    ir::ValueId v = todo.back();
+    todo.pop_back();
+    if (v == g.root && f_.is_param(v)) {
+      const BufferView& src = views_[v];
+      if (!fixed(src.strides[1], 1) || !fixed_any(src.strides[0])) return false;
+      continue;
+    }
+    if (v != g.root && !is_inline(v)) {
+      const ir::Type& lt = f_.type(v);
+      if (lt.shape != t.shape) continue;  // broadcast along at least one dim
+      int b = s_.buffer_of[v] >= 0 ? s_.buffer_of[v] : f_.is_param(v) ? static_cast<int>(v) : -1;
+      if (b < 0 || !fixed(views_[b].strides[1], 1)) return false;
+      continue;
+    }
+    const ir::Node& n = f_.node_of(v);
+    ir::OpClass c = ir::op_info(n.op).cls;
+    if (f_.type(v).rank() > 0 && c != ir::OpClass::Elementwise) return false;  // scalars: constants
+    for (ir::ValueId o : n.operands) todo.push_back(o);
+  }
   if (analyzing_) return true;
+  int64_t dst_col = dst.strides[1].coef;
   llvm::Type* et = scalar_type(t.dtype);
-  auto* vt = llvm::FixedVectorType::get(et, static_cast<unsigned>(w));
   llvm::Align align(4);
   int64_t rows_w = rows / w * w, cols_w = cols / w * w;
+  size_t base = vars_.size();
+  vars_.resize(base + 2);
+  vars_[base].trip = rows, vars_[base + 1].trip = cols;
+  Index at{IndexDim::var(static_cast<int>(base)), IndexDim::var(static_cast<int>(base + 1))};
+  // The group at (r, c), with `lanes` lanes along the row from c.
+  auto value_at = [&](llvm::Value* r, llvm::Value* c, unsigned lanes) {
+    vars_[base].value = r, vars_[base + 1].value = c;
+    width_ = lanes;
+    lane_var_ = lanes > 1 ? static_cast<int>(base + 1) : -1;
+    current_root_ = g.root;
+    llvm::Value* x = eval(g.root, at);
+    width_ = 1, lane_var_ = -1, current_root_ = -1;
+    return x;
+  };
   loop_range(b_->getInt64(0), b_->getInt64(rows_w), w, [&](llvm::Value* i) {
     loop_range(b_->getInt64(0), b_->getInt64(cols_w), w, [&](llvm::Value* j) {
       std::vector<llvm::Value*> v;
-      llvm::Value* from = b_->CreateAdd(b_->CreateMul(i, b_->getInt64(src_row)), j);
-      for (int64_t r = 0; r < w; ++r)
-        v.push_back(tag(b_->CreateAlignedLoad(vt, b_->CreateGEP(et, src.base, b_->CreateAdd(from, b_->getInt64(r * src_row))), align), g.root));
+      for (int64_t r = 0; r < w; ++r) v.push_back(value_at(b_->CreateAdd(i, b_->getInt64(r)), j, w));
       // The AVX sequence: interleave within 128-bit halves, pair up, swap halves. Each mask
       // is one instruction (unpcklps/unpckhps, shufps, vperm2f128), which instruction
       // selection matches directly (shuffles that cross the halves cost it several times more).
@@ -369,17 +403,18 @@ bool Emitter::emit_transpose(const Group& g) {
     });
   });
   // The edges: rows past the last block (all columns), then the columns past it.
-  auto copy = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+  auto edge = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
     if (r0 >= r1 || c0 >= c1) return;
     loop_range(b_->getInt64(r0), b_->getInt64(r1), 1, [&](llvm::Value* r) {
       loop_range(b_->getInt64(c0), b_->getInt64(c1), 1, [&](llvm::Value* c) {
-        llvm::Value* x = tag(b_->CreateLoad(et, b_->CreateGEP(et, src.base, b_->CreateAdd(b_->CreateMul(r, b_->getInt64(src_row)), c))), g.root);
+        llvm::Value* x = value_at(r, c, 1);
         tag(b_->CreateStore(x, b_->CreateGEP(et, dst.base, b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r))), g.buffer);
       });
     });
   };
-  copy(rows_w, rows, 0, cols);
-  copy(0, rows_w, cols_w, cols);
+  edge(rows_w, rows, 0, cols);
+  edge(0, rows_w, cols_w, cols);
+  vars_.resize(base);
   return true;
 }
 

@@ -178,11 +178,17 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
     }, 0, batch_of({c}, 13, 14), batch_of({r}, 13, 15));
     Tensor scaled = w * 0.5;
     agree("scaled mv", [&](const Tensor& x) { return jit::mv(scaled * 0.25, x); }, 0, batch_of({c}, 3, 13));
+    // Elementwise ops on the weight, with a row and a column broadcast: computed along the
+    // weight's rows and transposed in registers (the same bits as element by element).
+    Tensor row = jit::randn({c}, 16), col = jit::randn({r, 1}, 17);
+    agree("tanh(W) * row + col", [&](const Tensor& x) { return jit::mv(jit::tanh(w) * row + col, x); }, 0,
+          batch_of({c}, 6, 18));
     std::vector<float> buf(static_cast<size_t>(r * c));
     for (size_t i = 0; i < buf.size(); ++i) buf[i] = std::cos(0.11f * i);
     Tensor wt = jit::from_blob(buf.data(), {r, c}, jit::DType::f32, {1, r});  // columns contiguous
     CHECK_FALSE(wt.is_contiguous());
     agree("strided mv", [&](const Tensor& x) { return jit::mv(wt, x); }, 0, batch_of({c}, 5, 15));
+    agree("strided scaled mv", [&](const Tensor& x) { return jit::mv(wt * 0.5, x); }, 0, batch_of({c}, 5, 15));
   }
 }
 
