@@ -331,8 +331,10 @@ bool Emitter::emit_transpose(const Group& g) {
   auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
   auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };
   if (rows < w || cols < w || !fixed(dst.strides[0], 1) || !fixed_any(dst.strides[1])) return false;
-  // Elementwise ops (and scalars) down to the leaves; every leaf of the group's shape a
-  // parameter or stored value whose rows are contiguous (others broadcast: a row or a column).
+  // Elementwise ops (and constants) down to the leaves; every leaf of the group's shape a
+  // parameter or stored value whose rows are contiguous. (Leaves of other shapes broadcast: a
+  // column reads one element per vector, a row a contiguous vector, unless the row itself is
+  // strided: then a gather, as element by element.)
   std::vector<ir::ValueId> todo{g.root};
   while (!todo.empty()) {
     ir::ValueId v = todo.back();
@@ -350,8 +352,8 @@ bool Emitter::emit_transpose(const Group& g) {
       continue;
     }
     const ir::Node& n = f_.node_of(v);
-    ir::OpClass c = ir::op_info(n.op).cls;
-    if (f_.type(v).rank() > 0 && c != ir::OpClass::Elementwise) return false;  // scalars: constants
+    // Elementwise ops, and operand-free nodes (constants) of any shape.
+    if (ir::op_info(n.op).cls != ir::OpClass::Elementwise && !n.operands.empty()) return false;
     for (ir::ValueId o : n.operands) todo.push_back(o);
   }
   if (analyzing_) return true;
@@ -366,11 +368,14 @@ bool Emitter::emit_transpose(const Group& g) {
   // The group at (r, c), with `lanes` lanes along the row from c.
   auto value_at = [&](llvm::Value* r, llvm::Value* c, unsigned lanes) {
     vars_[base].value = r, vars_[base + 1].value = c;
+    unsigned saved_width = width_;
+    int saved_lane = lane_var_;
+    ir::ValueId saved_root = current_root_;
     width_ = lanes;
     lane_var_ = lanes > 1 ? static_cast<int>(base + 1) : -1;
     current_root_ = g.root;
     llvm::Value* x = eval(g.root, at);
-    width_ = 1, lane_var_ = -1, current_root_ = -1;
+    width_ = saved_width, lane_var_ = saved_lane, current_root_ = saved_root;
     return x;
   };
   loop_range(b_->getInt64(0), b_->getInt64(rows_w), w, [&](llvm::Value* i) {

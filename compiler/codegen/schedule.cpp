@@ -10,8 +10,10 @@ namespace {
 
 // A tile's scratch and batched arguments: what its groups pass between them and re-read.
 // In L1 (each pass over a tile reads the last one's results at L1's bandwidth), unless the body
-// also reads hoisted values (packed weights) of more than a quarter of that: every tile
-// re-reads them, so such a body takes tiles of half an L2 instead.
+// also reads unbatched values (packed weights, captured tensors) of more than a quarter of
+// that: every tile re-reads them, so such a body takes tiles of 192 KiB (within L2) instead.
+// (A sample of more than 2 KiB then makes a tile of fewer than 16: lanes along the batch are
+// no wider than the tile.)
 constexpr int64_t kTileBytesL1 = 32 * 1024;
 constexpr int64_t kTileBytesL2 = 192 * 1024;
 constexpr int64_t kRecomputeLimit = 4;      // inline subtree cost above which a shared value is stored
@@ -265,10 +267,15 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
   for (Buffer& b : s.buffers)
     if (b.kind == BufKind::Scratch || (b.kind == BufKind::Param && is_batched(b.type)))
       per_sample += sample_bytes(b.type);
-  int64_t hoisted_total = 0;
-  for (const Buffer& b : s.buffers)
-    if (b.kind == BufKind::Hoisted) hoisted_total += ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype);
-  int64_t budget = hoisted_total * 4 > kTileBytesL1 ? kTileBytesL2 : kTileBytesL1;
+  // Unbatched bytes: hoisted values, and captured arguments read as they are (a packed one's
+  // copy is hoisted; a hoisted value only the prologue reads counts too, an overestimate).
+  int64_t unbatched = 0;
+  for (size_t i = 0; i < s.buffers.size(); ++i) {
+    const Buffer& b = s.buffers[i];
+    bool read_as_is = b.kind == BufKind::Param && !is_batched(b.type) && s.buffer_of[i] == static_cast<int>(i);
+    if (b.kind == BufKind::Hoisted || read_as_is) unbatched += ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype);
+  }
+  int64_t budget = unbatched * 4 > kTileBytesL1 ? kTileBytesL2 : kTileBytesL1;
   s.tile = per_sample == 0 ? (int64_t(1) << 40) : std::max<int64_t>(1, budget / per_sample);
   if (s.tile >= 64) s.tile = s.tile / 16 * 16;
   for (Buffer& b : s.buffers) {

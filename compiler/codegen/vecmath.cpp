@@ -75,7 +75,7 @@ Value* Vm::scalef_or_null(Value* x, Value* n) const {
   if (!scalef || !vt) return nullptr;
   unsigned lanes = vt->getNumElements(), ebits = f32 ? 32 : 64, bits = lanes * ebits;
   if (bits > 512) {  // wider than a register (the emitter's several registers of lanes): by pieces
-    if (bits % 512) return nullptr;
+    if (bits % 512 || ((bits / 512) & (bits / 512 - 1))) return nullptr;  // joined pairwise below
     unsigned piece = 512 / ebits;
     Vm pm = with_elem(t->getScalarType());
     pm.t = llvm::FixedVectorType::get(t->getScalarType(), piece);
@@ -99,11 +99,10 @@ Value* Vm::scalef_or_null(Value* x, Value* n) const {
     return parts[0];
   }
   using namespace llvm::Intrinsic;
-  ID id = bits == 512 ? (f32 ? x86_avx512_mask_scalef_ps_512 : x86_avx512_mask_scalef_pd_512)
+  if (bits != 512 && bits != 256 && bits != 128) return nullptr;
+  ID id = bits == 512   ? (f32 ? x86_avx512_mask_scalef_ps_512 : x86_avx512_mask_scalef_pd_512)
           : bits == 256 ? (f32 ? x86_avx512_mask_scalef_ps_256 : x86_avx512_mask_scalef_pd_256)
-          : bits == 128 ? (f32 ? x86_avx512_mask_scalef_ps_128 : x86_avx512_mask_scalef_pd_128)
-                        : not_intrinsic;
-  if (id == not_intrinsic) return nullptr;
+                        : (f32 ? x86_avx512_mask_scalef_ps_128 : x86_avx512_mask_scalef_pd_128);
   std::vector<Value*> args{x, n, llvm::PoisonValue::get(t), b.getIntN(lanes == 16 ? 16 : 8, -1)};
   if (bits == 512) args.push_back(b.getInt32(4));  // the current rounding mode (nearest)
   return b.CreateIntrinsic(id, {}, args);

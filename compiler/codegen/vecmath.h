@@ -44,7 +44,7 @@ struct MathOptions {
   // exp, sigmoid and tanh also emit a shorter path for vectors whose every lane is in range,
   // taken by a branch (the same bits; more code, so the quick tier goes without).
   bool fast_paths = true;
-  // The target has AVX-512F and VL: e 2^n by VSCALEF on 128-, 256- and 512-bit vectors (the
+  // The target has AVX-512F and VL: x 2^n by VSCALEF on 128-, 256- and 512-bit vectors (the
   // same bits as the integer-exponent multiplies; 3 to 5 fewer instructions per exp).
   bool scalef = false;
 };

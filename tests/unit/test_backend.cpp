@@ -179,7 +179,7 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
     Tensor scaled = w * 0.5;
     agree("scaled mv", [&](const Tensor& x) { return jit::mv(scaled * 0.25, x); }, 0, batch_of({c}, 3, 13));
     // Elementwise ops on the weight, with a row and a column broadcast: computed along the
-    // weight's rows and transposed in registers (the same bits as element by element).
+    // weight's rows and transposed in registers (both tiers do; the interpreter agrees).
     Tensor row = jit::randn({c}, 16), col = jit::randn({r, 1}, 17);
     agree("tanh(W) * row + col", [&](const Tensor& x) { return jit::mv(jit::tanh(w) * row + col, x); }, 0,
           batch_of({c}, 6, 18));
@@ -329,9 +329,10 @@ TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
   for (const auto& [name, f] : ops) agree(name, f, 0, x);
 }
 
-TEST_CASE("backend: max and min reductions: -0 below +0, NaN anywhere wins, in both tiers bit for bit") {
+TEST_CASE("backend: max and min reductions: -0 below +0, NaN anywhere wins, tiers and interpreter bit for bit") {
   // Rows long enough for vector lanes with four partial accumulators and a masked remainder,
-  // and short ones; a reduction over a kept dim's lanes ([L, 5] over dim 0) as well.
+  // and short ones; a reduction over a kept dim's lanes ([len, 7] over dim 0) as well. Bit
+  // for bit but for NaN's payload and sign (same_bits: any NaN matches any NaN).
   for (jit::DType t : {jit::DType::f32, jit::DType::f64}) {
     for (int64_t len : {1, 5, 16, 17, 64, 67, 200, 1024}) {
       CAPTURE(len);

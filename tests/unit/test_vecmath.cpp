@@ -112,8 +112,8 @@ class MathJit {
   // void f(const T* in, const T* in2, T* out, int64 n): vectors of `width`, then a scalar tail.
   // caller_fast: the builder carries all fast-math flags when emit_math is called (they must not
   // leak into the math).
-  // scalef kernels take other widths: f32 64 lanes (four 512-bit pieces), f64 2 (128 bits).
-  Kernel compile(MathFn fn, bool f64, bool caller_fast, bool scalef) {
+  // width 0: 16 f32 / 8 f64 lanes.
+  Kernel compile(MathFn fn, bool f64, bool caller_fast, bool scalef, unsigned width) {
     auto ctx = std::make_unique<llvm::LLVMContext>();
     auto mod = std::make_unique<llvm::Module>("vecmath_test", *ctx);
     mod->setDataLayout(jit_->getDataLayout());
@@ -121,7 +121,7 @@ class MathJit {
     llvm::IRBuilder<> b(*ctx);
     if (caller_fast) b.setFastMathFlags(llvm::FastMathFlags::getFast());
     llvm::Type* st = f64 ? b.getDoubleTy() : b.getFloatTy();
-    unsigned width = scalef ? (f64 ? 2 : 64) : f64 ? 8 : 16;
+    if (!width) width = f64 ? 8 : 16;
     llvm::Type* vt = llvm::FixedVectorType::get(st, width);
     auto* fty = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getPtrTy(), b.getPtrTy(), b.getInt64Ty()}, false);
     std::string name = std::to_string(counter_++);
@@ -202,13 +202,14 @@ MathJit& math_jit() {
   return j;
 }
 
-// scalef: scaling by 2^n with AVX-512's VSCALEF, as the runtime compiles on such hosts.
-Kernel kernel(MathFn fn, bool f64, bool caller_fast = false, bool scalef = false) {
-  static std::map<std::tuple<int, bool, bool, bool>, Kernel> cache;
-  auto key = std::make_tuple(int(fn), f64, caller_fast, scalef);
+// scalef: scaling by 2^n with AVX-512's VSCALEF, as the runtime compiles on such hosts;
+// width: the vector lanes (0: 16 f32 / 8 f64).
+Kernel kernel(MathFn fn, bool f64, bool caller_fast = false, bool scalef = false, unsigned width = 0) {
+  static std::map<std::tuple<int, bool, bool, bool, unsigned>, Kernel> cache;
+  auto key = std::make_tuple(int(fn), f64, caller_fast, scalef, width);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  return cache[key] = math_jit().compile(fn, f64, caller_fast, scalef);
+  return cache[key] = math_jit().compile(fn, f64, caller_fast, scalef, width);
 }
 
 bool host_has_scalef() {
@@ -234,14 +235,20 @@ void run(MathFn fn, const std::vector<T>& xs, const std::vector<T>& ys, Worst& w
   std::vector<T> out(xs.size());
   constexpr bool f64 = std::is_same_v<T, double>;
   kernel(fn, f64)(xs.data(), ys.empty() ? nullptr : ys.data(), out.data(), int64_t(xs.size()));
-  if (host_has_scalef()) {  // VSCALEF's one rounding: the same bits as the two-step scaling
-    std::vector<T> sc(xs.size());
-    kernel(fn, f64, false, true)(xs.data(), ys.empty() ? nullptr : ys.data(), sc.data(), int64_t(xs.size()));
-    size_t differ = 0, first = 0;
-    for (size_t i = 0; i < xs.size(); ++i)
-      if (std::memcmp(&out[i], &sc[i], sizeof(T)) != 0 && !(std::isnan(out[i]) && std::isnan(sc[i])) && !differ++) first = i;
-    INFO("with VSCALEF: ", differ, " results differ, first at x = ", double(xs[first]), ": ", double(out[first]), " vs ", double(sc[first]));
-    CHECK(differ == 0);
+  // VSCALEF's one rounding: the same bits as the one- or two-step scaling, at every vector
+  // width the runtime may use (128, 256 and 512 bits, and four 512-bit pieces).
+  if (host_has_scalef()) {
+    const std::vector<unsigned> widths = f64 ? std::vector<unsigned>{2, 4, 8, 32} : std::vector<unsigned>{4, 8, 16, 64};
+    for (unsigned width : widths) {
+      std::vector<T> sc(xs.size());
+      kernel(fn, f64, false, true, width)(xs.data(), ys.empty() ? nullptr : ys.data(), sc.data(), int64_t(xs.size()));
+      size_t differ = 0, first = 0;
+      for (size_t i = 0; i < xs.size(); ++i)
+        if (std::memcmp(&out[i], &sc[i], sizeof(T)) != 0 && !(std::isnan(out[i]) && std::isnan(sc[i])) && !differ++) first = i;
+      INFO("with VSCALEF at ", width, " lanes: ", differ, " results differ, first at x = ", double(xs[first]), ": ",
+           double(out[first]), " vs ", double(sc[first]));
+      CHECK(differ == 0);
+    }
   }
   for (size_t i = 0; i < xs.size(); ++i) {
     T y = ys.empty() ? T(0) : ys[i];
@@ -291,6 +298,7 @@ Worst sweep_f32(MathFn fn, int scale) {
   auto [lo, hi] = interesting(fn);
   for (float x : uniform<float>(rng, lo, hi, 1 << 19)) xs.push_back(x);
   for (float x : uniform<float>(rng, -1, 1, 1 << 17)) xs.push_back(x);
+  for (float x : uniform<float>(rng, -87, 87, 1 << 16)) xs.push_back(x);  // exp's fast path, every n
   std::vector<float> ys;
   if (fn == MathFn::Pow) {
     // |x| over all magnitudes and y with |y log2 x| up to 160, plus negative x with integer y.
@@ -316,6 +324,7 @@ Worst sweep_f64(MathFn fn, int scale) {
   auto [lo, hi] = interesting(fn);
   for (double x : uniform<double>(rng, lo, hi, size_t(scale) << 18)) xs.push_back(x);
   for (double x : uniform<double>(rng, -1, 1, size_t(scale) << 16)) xs.push_back(x);
+  for (double x : uniform<double>(rng, -707, 707, size_t(scale) << 15)) xs.push_back(x);  // exp's fast path
   if (fn == MathFn::Sin || fn == MathFn::Cos || fn == MathFn::Tan)
     for (double x : uniform<double>(rng, -1e6, 1e6, size_t(scale) << 16)) xs.push_back(x);
   if (fn == MathFn::Pow) {
