@@ -347,8 +347,7 @@ bool Emitter::emit_transpose(const Group& g) {
     if (v != g.root && !is_inline(v)) {
       const ir::Type& lt = f_.type(v);
       if (lt.shape != t.shape) continue;  // broadcast along at least one dim
-      int b = s_.buffer_of[v] >= 0 ? s_.buffer_of[v] : f_.is_param(v) ? static_cast<int>(v) : -1;
-      if (b < 0 || !fixed(views_[b].strides[1], 1)) return false;
+      if (!fixed(views_[s_.buffer_of[v]].strides[1], 1)) return false;  // what eval() reads
       continue;
     }
     const ir::Node& n = f_.node_of(v);

@@ -12,8 +12,8 @@
 namespace jit::cg {
 namespace vm {
 
-Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths)
-    : b(b), t(t), f32(t->getScalarType()->isFloatTy()), fast_paths(fast_paths) {
+Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths, bool scalef)
+    : b(b), t(t), f32(t->getScalarType()->isFloatTy()), fast_paths(fast_paths), scalef(scalef) {
   llvm::Type* ie = llvm::Type::getIntNTy(b.getContext(), f32 ? 32 : 64);
   if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
     it = llvm::FixedVectorType::get(ie, vt->getNumElements());
@@ -22,13 +22,9 @@ Vm::Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths)
 }
 
 Vm Vm::with_elem(llvm::Type* scalar) const {
-  Vm r = [&] {
-    if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
-      return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()), fast_paths);
-    return Vm(b, scalar, fast_paths);
-  }();
-  r.scalef = scalef;
-  return r;
+  if (auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t))
+    return Vm(b, llvm::FixedVectorType::get(scalar, vt->getNumElements()), fast_paths, scalef);
+  return Vm(b, scalar, fast_paths, scalef);
 }
 
 Value* Vm::fma(Value* x, Value* y, Value* z) const {
@@ -74,29 +70,16 @@ Value* Vm::scalef_or_null(Value* x, Value* n) const {
   auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(t);
   if (!scalef || !vt) return nullptr;
   unsigned lanes = vt->getNumElements(), ebits = f32 ? 32 : 64, bits = lanes * ebits;
-  if (bits > 512) {  // wider than a register (the emitter's several registers of lanes): by pieces
-    if (bits % 512 || ((bits / 512) & (bits / 512 - 1))) return nullptr;  // joined pairwise below
-    unsigned piece = 512 / ebits;
-    Vm pm = with_elem(t->getScalarType());
-    pm.t = llvm::FixedVectorType::get(t->getScalarType(), piece);
-    pm.it = llvm::FixedVectorType::get(it->getScalarType(), piece);
-    std::vector<Value*> parts;
-    for (unsigned at = 0; at < lanes; at += piece) {
-      std::vector<int> idx(piece);
-      for (unsigned i = 0; i < piece; ++i) idx[i] = static_cast<int>(at + i);
-      parts.push_back(pm.scalef_or_null(b.CreateShuffleVector(x, idx), b.CreateShuffleVector(n, idx)));
-    }
-    while (parts.size() > 1) {  // concatenate pairwise
-      std::vector<Value*> next;
-      for (size_t i = 0; i < parts.size(); i += 2) {
-        unsigned w = llvm::cast<llvm::FixedVectorType>(parts[i]->getType())->getNumElements();
-        std::vector<int> idx(2 * w);
-        for (unsigned k = 0; k < 2 * w; ++k) idx[k] = static_cast<int>(k);
-        next.push_back(b.CreateShuffleVector(parts[i], parts[i + 1], idx));
-      }
-      parts = std::move(next);
-    }
-    return parts[0];
+  if (bits > 512) {  // wider than a register (the emitter's several registers of lanes): by halves
+    if (lanes % 2) return nullptr;
+    unsigned half = lanes / 2;
+    Vm hm(b, llvm::FixedVectorType::get(t->getScalarType(), half), fast_paths, scalef);
+    std::vector<int> lo(half), hi(half), both(lanes);
+    for (unsigned i = 0; i < half; ++i) lo[i] = static_cast<int>(i), hi[i] = static_cast<int>(half + i);
+    for (unsigned i = 0; i < lanes; ++i) both[i] = static_cast<int>(i);
+    Value* a = hm.scalef_or_null(b.CreateShuffleVector(x, lo), b.CreateShuffleVector(n, lo));
+    Value* c = a ? hm.scalef_or_null(b.CreateShuffleVector(x, hi), b.CreateShuffleVector(n, hi)) : nullptr;
+    return c ? b.CreateShuffleVector(a, c, both) : nullptr;  // (an unused half is dead code)
   }
   using namespace llvm::Intrinsic;
   if (bits != 512 && bits != 256 && bits != 128) return nullptr;
@@ -171,8 +154,7 @@ llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::V
   // The caller's fast-math flags (reassoc would undo TwoSum) do not apply inside.
   llvm::IRBuilderBase::FastMathFlagGuard guard(b);
   b.clearFastMathFlags();
-  vm::Vm m(b, t, options.fast_paths);
-  m.scalef = options.scalef;
+  vm::Vm m(b, t, options.fast_paths, options.scalef);
   llvm::Value* x = args[0];
   switch (fn) {
     case MathFn::Exp: return vm::emit_exp(m, x);

@@ -23,7 +23,7 @@ struct Vm {
   bool fast_paths = true;  // branch_all emits both paths (else only the general one)
   bool scalef = false;     // VSCALEF for ldexp on 128/256/512-bit vectors (MathOptions)
 
-  Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths = true);
+  Vm(llvm::IRBuilderBase& b, llvm::Type* t, bool fast_paths = true, bool scalef = false);
   Vm with_elem(llvm::Type* scalar) const;  // same shape, other element type
 
   int mant_bits() const { return f32 ? 23 : 52; }
