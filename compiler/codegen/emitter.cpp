@@ -439,10 +439,12 @@ void Emitter::emit_group(const Group& g) {
   // The lane dim: the cheapest per element among the dims (and none).
   int lane_dim = -1;
   double best = analyze(g, trips, -1);
+  bool transposed = false;  // the lanes run over outputs reduced one by one (see reduce())
   for (int d = 0; d < rank; ++d) {
     if (trips[d] < 4) continue;
+    transposed_ = false;
     double c = analyze(g, trips, d);
-    if (c < best * 0.95) best = c, lane_dim = d;
+    if (c < best * 0.95) best = c, lane_dim = d, transposed = transposed_;
   }
   // Loops: every dim but the lane dim in order, then the lane dim (vector body, scalar tail).
   size_t base = vars_.size();
@@ -456,6 +458,9 @@ void Emitter::emit_group(const Group& g) {
   // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
   // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
   unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim]) : 1;
+  // Transposed lanes compute their outputs one by one: more registers' worth of them at once
+  // would only fold more trees at once, and leave more outputs to the scalar remainder.
+  if (transposed) w = std::min<unsigned>(w, vector_lanes());
   // Emits the loops over dims [d, rank) except the lane dim, and the lane loop innermost.
   // A contraction computes `jam` consecutive elements along another dim at once, so each load
   // of the lane operand serves them all (register blocking).
@@ -468,7 +473,7 @@ void Emitter::emit_group(const Group& g) {
                               w <= static_cast<unsigned>(vector_lanes())
                           ? 8
                           : 4;
-  if (lane_dim >= 0 && contraction)
+  if (lane_dim >= 0 && contraction && !transposed)
     for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
       if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;
   // The root at `at`, or (jv >= 0) at the `jam` values of loop var jv in jam_values_.
@@ -507,7 +512,7 @@ void Emitter::emit_group(const Group& g) {
     width_ = w;
     lane_var_ = lv;
     llvm::Value* from = lo;
-    if (contraction && !jammed && !target_.quick && (lane_dim == batch_dim || trips[lane_dim] >= jam * w)) {
+    if (contraction && !jammed && !transposed && !target_.quick && (lane_dim == batch_dim || trips[lane_dim] >= jam * w)) {
       llvm::Value* jammed_end = b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(jam * w)));
       loop_range(lo, jammed_end, jam * w, [&](llvm::Value* iv) {
         jam_values_.clear();
@@ -521,10 +526,21 @@ void Emitter::emit_group(const Group& g) {
       vars_[lv].value = iv;
       compute(jammed ? static_cast<int>(base + jam_dim) : -1);
     });
-    masked_step(rem, [&] {
-      vars_[lv].value = main_end;
-      compute(jammed ? static_cast<int>(base + jam_dim) : -1);
-    });
+    if (transposed) {
+      // The remainder one output at a time, each reduced alone with the same bits: a masked
+      // step would reduce a whole vector of outputs for one (a call of one sample).
+      width_ = 1;
+      lane_var_ = -1;
+      loop_range(main_end, hi, 1, [&](llvm::Value* iv) {
+        vars_[lv].value = iv;
+        compute(-1);
+      });
+    } else {
+      masked_step(rem, [&] {
+        vars_[lv].value = main_end;
+        compute(jammed ? static_cast<int>(base + jam_dim) : -1);
+      });
+    }
     width_ = 1;
     lane_var_ = -1;
     current_root_ = -1;

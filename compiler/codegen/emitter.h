@@ -126,9 +126,13 @@ class Emitter {
   // one_chain: each element accumulates in one sequential chain even where its lanes run over
   // kept dims (a contraction, register-blocked across elements instead); otherwise such a
   // reduction keeps four partial accumulators (see emitter_loops.cpp).
+  // tree_fold: fold(v) is combine applied pairwise in halves (v's first half with its second,
+  // and so on down to one lane: LLVM's reassociated reduction), so that where the lanes run over
+  // kept dims the outputs may instead be reduced one by one with lanes along the reduced dim and
+  // folded together by a tree of shuffles (see emitter_loops.cpp), with the same bits.
   llvm::Value* reduce(const std::vector<int64_t>& sizes, const InitFn& init,
                       const ElementFn& element, const CombineFn& combine, const FoldFn& fold,
-                      const AccumulateFn& accumulate = {}, bool one_chain = false);
+                      const AccumulateFn& accumulate = {}, bool one_chain = false, bool tree_fold = false);
   // v is computed inline in the value being lowered (not stored, not a parameter).
   bool is_inline(ir::ValueId v) const { return !f_.is_param(v) && s_.buffer_of[v] < 0; }
 
@@ -196,6 +200,7 @@ class Emitter {
   unsigned width_ = 1;
   llvm::Value* mask_ = nullptr;  // the active lanes (<W x i1>) in a remainder step, or null
   bool reduce_lanes_ = false;    // the lanes run along a reduction's reduced dim (reduce())
+  bool transposed_ = false;      // a reduction took transposed lanes (set by reduce())
   int jam_var_ = -1;             // a contraction root computes jam_ elements along this var,
   int64_t jam_ = 1;              // at the values jam_values_ of the var
   std::vector<llvm::Value*> jam_values_;

@@ -2,6 +2,8 @@
 // innermost reduced dim when that pays off).
 #include <llvm/IR/Intrinsics.h>
 
+#include <cmath>
+
 #include "codegen/emitter.h"
 
 namespace jit::cg {
@@ -65,7 +67,8 @@ void Emitter::store_acc(llvm::Value* acc, llvm::Value* v) {
 
 llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& init,
                              const ElementFn& element, const CombineFn& combine,
-                             const FoldFn& fold, const AccumulateFn& accumulate, bool one_chain) {
+                             const FoldFn& fold, const AccumulateFn& accumulate, bool one_chain,
+                             bool tree_fold) {
   // Nested loops over every reduced dim but `vector_dim`, which runs [from, to) with the
   // current width's lanes (or not at all when vector_dim is -1).
   bool own_mask = false;  // in this reduction's own remainder step
@@ -171,23 +174,107 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
   };
   int64_t inner = sizes.empty() ? 0 : sizes.back();
   int vd = static_cast<int>(sizes.size()) - 1;
-  unsigned lanes = 1;
-  if (width_ == 1 && inner >= 8) {
-    lanes = std::min<unsigned>(vector_lanes(), static_cast<unsigned>(1) << (63 - __builtin_clzll(inner)));
-    // Lanes over the reduced dim pay off when the loads along it are contiguous or uniform.
+  // The lanes an output alone takes along the innermost reduced dim, if any.
+  const unsigned along = inner >= 8 ? std::min<unsigned>(vector_lanes(), static_cast<unsigned>(1) << (63 - __builtin_clzll(inner))) : 1;
+  // The analysis's cost of run(vector_dim) at `width` lanes, whatever the mode.
+  auto priced = [&](int vector_dim, unsigned width) {
     bool saved_mode = analyzing_;
     double saved_cost = cost_, saved_scale = cost_scale_;
+    unsigned saved_width = width_;
     analyzing_ = true;
-    cost_ = 0, cost_scale_ = 1;
-    width_ = lanes;
-    run(nullptr, vd, 0, inner);
-    double vec_cost = cost_;
-    width_ = 1;
-    cost_ = 0;
-    run(nullptr, -1, 0, 0);
-    double scalar_cost = cost_;
-    analyzing_ = saved_mode, cost_ = saved_cost, cost_scale_ = saved_scale;
-    if (vec_cost >= scalar_cost) lanes = 1;
+    cost_ = 0, cost_scale_ = 1, width_ = width;
+    run(nullptr, vector_dim, 0, vector_dim < 0 ? 0 : inner);
+    double c = cost_;
+    analyzing_ = saved_mode, cost_ = saved_cost, cost_scale_ = saved_scale, width_ = saved_width;
+    return c;
+  };
+  const double fold_cost = 2.0 * std::log2(along);  // each halving: a shuffle and a combine
+  // One output's costs: with lanes along the reduced dim (without the fold), and scalar.
+  auto alone = [&] { return std::pair{priced(vd, along), priced(-1, 1)}; };
+  // Transposed lanes: the lanes run over kept dims (a batch of dot products, one per lane), and
+  // each output alone would take lanes along the reduced dim (contiguous loads, where the
+  // kept lanes read along the reduced dim with a stride: gathers). Then each output is reduced
+  // alone, as it would be at width 1, and its unfolded vector kept; the group's outputs are
+  // folded together by a tree that pairs vectors, each step a combine of two shuffles, and
+  // leaves output u in lane u: log2(lanes) steps per vector of outputs, where folding each
+  // output alone takes log2(lanes) steps per output. Each output's lanes pair as fold's
+  // halving does: the bits are those of the output reduced alone.
+  if (tree_fold && width_ > 1 && !reduce_lanes_ && lane_var_ >= 0 && along > 1) {
+    unsigned wide = width_;
+    int kept_var = lane_var_;
+    double kept = priced(-1, wide);
+    lane_var_ = -1;
+    auto [vec, scalar] = alone();
+    lane_var_ = kept_var;
+    const unsigned block = std::min(wide, along);  // outputs folded by one tree
+    double steps = 0;  // the tree's combines, per block
+    for (unsigned n = block, s = along; s > 1; s /= 2) steps += n > 1 ? (n /= 2) : 1;
+    double transposed = wide * vec + 3.0 * steps * (wide / block) + (wide / block - 1);
+    if (vec + fold_cost < scalar && transposed < kept) {
+      transposed_ = true;
+      if (analyzing_) return count(transposed);
+      llvm::Value* first = vars_[kept_var].value;
+      llvm::Value* kept_mask = mask_;
+      // The tree over `accs` (vectors of `along` lanes, one output each): pairs of vectors
+      // become one holding the first halves of each output's lanes combined with the second
+      // halves; a single vector left halves itself. Then one lane per output, in order.
+      auto tree = [&](std::vector<llvm::Value*> v) {
+        unsigned len = along;
+        for (unsigned s = along; s > 1; s /= 2) {
+          std::vector<llvm::Value*> next;
+          auto half = [&](llvm::Value* a, llvm::Value* b, unsigned groups, unsigned offset) {
+            std::vector<int> m;
+            for (unsigned g = 0; g < groups; ++g)
+              for (unsigned i = 0; i < s / 2; ++i) m.push_back(static_cast<int>(g * s + offset + i));
+            return b_->CreateShuffleVector(a, b, m);
+          };
+          if (v.size() == 1) {  // [g0 lo, g0 hi, g1 lo, ...] -> lo + hi, half as long
+            next.push_back(combine(half(v[0], v[0], len / s, 0), half(v[0], v[0], len / s, s / 2)));
+            len /= 2;
+          } else {  // lanes of b follow those of a: index len + ...
+            for (size_t i = 0; i < v.size(); i += 2)
+              next.push_back(combine(half(v[i], v[i + 1], 2 * len / s, 0), half(v[i], v[i + 1], 2 * len / s, s / 2)));
+          }
+          v = std::move(next);
+        }
+        return v;  // vectors of `len` lanes, one output per lane, in order
+      };
+      std::vector<llvm::Value*> outs, accs;
+      lane_var_ = -1, mask_ = nullptr, width_ = along;
+      for (unsigned u = 0; u < wide; ++u) {
+        llvm::Value* j = u ? b_->CreateAdd(first, b_->getInt64(u)) : first;
+        // In a masked step, an inactive lane reads lane 0's elements (in range) instead.
+        if (kept_mask && u) j = b_->CreateSelect(b_->CreateExtractElement(kept_mask, u), j, first);
+        vars_[kept_var].value = j;
+        llvm::Value* i = init();
+        llvm::Value* acc = make_acc(i->getType(), i);
+        run(acc, vd, 0, inner);
+        accs.push_back(load_acc(acc));
+        if (accs.size() == block) {
+          for (llvm::Value* o : tree(std::move(accs))) outs.push_back(o);
+          accs.clear();
+        }
+      }
+      vars_[kept_var].value = first, lane_var_ = kept_var, mask_ = kept_mask, width_ = wide;
+      while (outs.size() > 1) {  // concatenated, in order
+        std::vector<llvm::Value*> next;
+        for (size_t i = 0; i < outs.size(); i += 2) {
+          unsigned n = llvm::cast<llvm::FixedVectorType>(outs[i]->getType())->getNumElements();
+          std::vector<int> m(2 * n);
+          for (unsigned k = 0; k < 2 * n; ++k) m[k] = static_cast<int>(k);
+          next.push_back(b_->CreateShuffleVector(outs[i], outs[i + 1], m));
+        }
+        outs = std::move(next);
+      }
+      return outs[0];
+    }
+  }
+  unsigned lanes = 1;
+  if (width_ == 1 && inner >= 8) {
+    lanes = along;
+    // Lanes over the reduced dim pay off when the loads along it are contiguous or uniform.
+    auto [vec, scalar] = alone();
+    if (vec + fold_cost >= scalar) lanes = 1;
   }
   if (lanes == 1) {
     llvm::Value* acc = nullptr;
@@ -205,6 +292,7 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     vacc = make_acc(i->getType(), i);
   }
   run(vacc, vd, 0, inner);
+  if (analyzing_) count(fold_cost);
   llvm::Value* folded = analyzing_ ? nullptr : fold(load_acc(vacc));
   width_ = 1;
   return folded;

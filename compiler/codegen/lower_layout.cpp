@@ -231,7 +231,8 @@ Value* lower_scatter_add(Emitter& e, const ir::Node& n, const Index& at) {
         B.setFastMathFlags(fmf);
         return is_float(t) ? B.CreateFAddReduce(llvm::ConstantFP::get(v->getType()->getScalarType(), -0.0), v)
                            : B.CreateAddReduce(v);
-      });
+      },
+      {}, /*one_chain=*/false, /*tree_fold=*/affine(at));
   if (e.analyzing()) return nullptr;
   return is_float(t) ? B.CreateFAdd(base, sum) : B.CreateAdd(base, sum);
 }

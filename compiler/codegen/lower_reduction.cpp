@@ -80,7 +80,7 @@ Value* fold(Emitter& e, OpId op, DType t, Value* v) {
 // llvm.maximum / llvm.minimum's: the extreme, +0 over -0 for max (-0 for min), and NaN if any
 // element is NaN (the key's inverse: the all-ones quiet NaN, of either sign).
 Value* reduce_float_extreme(Emitter& e, OpId op, DType t, const std::vector<int64_t>& sizes,
-                            const Emitter::ElementFn& element) {
+                            const Emitter::ElementFn& element, bool tree_fold) {
   auto& B = e.b();
   bool mx = op == OpId::Max;
   unsigned bits = t == DType::f64 ? 64 : 32;
@@ -107,7 +107,8 @@ Value* reduce_float_extreme(Emitter& e, OpId op, DType t, const std::vector<int6
         return e.analyzing() ? x : key(x);
       },
       [&](Value* a, Value* x) { return B.CreateBinaryIntrinsic(mx ? llvm::Intrinsic::smax : llvm::Intrinsic::smin, a, x); },
-      [&](Value* v) { return mx ? B.CreateIntMaxReduce(v, true) : B.CreateIntMinReduce(v, true); });
+      [&](Value* v) { return mx ? B.CreateIntMaxReduce(v, true) : B.CreateIntMinReduce(v, true); }, {},
+      /*one_chain=*/false, tree_fold);
   if (e.analyzing()) return r;
   return B.CreateBitCast(flip(r), like(r, t == DType::f64 ? B.getDoubleTy() : B.getFloatTy()));
 }
@@ -138,11 +139,11 @@ Value* lower_reduce(Emitter& e, const ir::Node& n, const Index& at) {
       return e.b().CreateIntrinsic(llvm::Intrinsic::fma, {a->getType()}, {a, b, acc});
     };
   }
-  if ((n.op == OpId::Max || n.op == OpId::Min) && is_float(t)) return reduce_float_extreme(e, n.op, t, sizes, element);
+  if ((n.op == OpId::Max || n.op == OpId::Min) && is_float(t)) return reduce_float_extreme(e, n.op, t, sizes, element, affine(at));
   return e.reduce(
       sizes, [&] { return identity(e, n.op, t); }, element,
       [&](Value* a, Value* x) { return combine(e, n.op, t, a, x); },
-      [&](Value* x) { return fold(e, n.op, t, x); }, fused);
+      [&](Value* x) { return fold(e, n.op, t, x); }, fused, /*one_chain=*/false, /*tree_fold=*/affine(at));
 }
 
 // argmax / argmin: per lane the first extreme (a NaN counts as the extreme) and its index;
@@ -290,7 +291,7 @@ Value* lower_dot(Emitter& e, const ir::Node& n, const Index& at) {
           return madd(c, a, b);
         });
       },
-      /*one_chain=*/true);
+      /*one_chain=*/true, /*tree_fold=*/jam == 1 && affine(at));
 }
 
 }  // namespace

@@ -18,6 +18,14 @@ void register_layout_lowering(ir::OpRegistry& r);
 Index broadcast_index(const ir::Type& in, const ir::Type& out, const Index& at);
 
 
+// `at` is affine in the loop variables (no dim computed per lane, as an index_select's): a
+// reduction there may reduce its lanes' outputs one by one (Emitter::reduce's tree_fold).
+inline bool affine(const Index& at) {
+  for (const IndexDim& d : at)
+    if (d.dynamic) return false;
+  return true;
+}
+
 // Arithmetic that every family uses: NaN-propagating max / min of floats, signed for integers,
 // or / and for bools.
 llvm::Value* emit_maximum(Emitter& e, llvm::Value* a, llvm::Value* b, DType t);

@@ -223,6 +223,59 @@ TEST_CASE("backend: a sample's result has the same bits whatever the batch aroun
   agree("distances to captured points", dist, 0, qs);
 }
 
+TEST_CASE("backend: a batch of short reductions has each output's bits computed alone") {
+  // Rows reduced with lanes along them (a dot product of 64) and a batch of such outputs with
+  // its lanes over the samples: each output is reduced alone and the batch's outputs folded by
+  // one tree (emitter_loops.cpp), the rest of a batch one output at a time. Whatever the batch
+  // or tier, a sample's result has the bits it has in a call of its own.
+  for (int64_t len : {8, 17, 64, 256}) {
+    CAPTURE(len);
+    Tensor w = jit::randn({len}, 41);
+    Tensor m = jit::randn({3, len}, 42);
+    std::vector<std::pair<const char*, Fn2>> fns{
+        {"dot", [](const Tensor& a, const Tensor& b) { return jit::dot(a, b); }},
+        {"relu(dot(a, w))", [&](const Tensor& a, const Tensor&) { return jit::relu(jit::dot(a, w)); }},
+        {"sum", [](const Tensor& a, const Tensor&) { return jit::sum(a); }},
+        {"sum of squares", [](const Tensor& a, const Tensor& b) { return jit::sqrt(jit::sum(jit::square(a - b))); }},
+        {"prod", [](const Tensor& a, const Tensor&) { return jit::prod(a * 0.1 + 1.0); }},
+        {"max - min", [](const Tensor& a, const Tensor&) { return jit::max(a) - jit::min(a); }},
+        {"logsumexp", [](const Tensor& a, const Tensor&) { return jit::logsumexp(a); }},
+        {"mv", [&](const Tensor& a, const Tensor&) { return jit::mv(m, a); }},
+        {"int sum, max", [](const Tensor& a, const Tensor& b) {
+           Tensor i = (a * 100.0).to(jit::DType::i32), j = (b * 100.0).to(jit::DType::i32);
+           return (jit::sum(i * j) + jit::max(i)).to(jit::DType::f32);
+         }},
+    };
+    Tensor xs = batch_of({len}, 100, 43), ys = batch_of({len}, 100, 44);
+    // NaN, -0 and infinities in a few rows, at different positions.
+    std::vector<double> v = xs.to_vector();
+    v[3 * len + len / 2] = NAN;
+    v[5 * len] = -0.0;
+    v[7 * len + len - 1] = INFINITY;
+    v[8 * len + 1] = -INFINITY;
+    xs = jit::from_vector(v, {100, len}).to(jit::DType::f32);
+    for (auto& [name, fn] : fns) {
+      INFO(name);
+      for (auto tiering : {jit::Tiering::Optimized, jit::Tiering::Quick}) {
+        auto f = jit::vmap(fn, 0, 0, {.name = name, .tiering = tiering});
+        for (int64_t b : {1, 16, 17, 100}) {
+          CAPTURE(b);
+          Tensor all = f(jit::narrow(xs, 0, 0, b), jit::narrow(ys, 0, 0, b));
+          for (int64_t i = 0; i < b; i += b > 20 ? 7 : 1)
+            CHECK(same_bits(f(jit::narrow(xs, 0, i, 1), jit::narrow(ys, 0, i, 1)), jit::narrow(all, 0, i, 1)));
+          CHECK(same_bits(jit::narrow(all, 0, b - 1, 1), f(jit::narrow(xs, 0, b - 1, 1), jit::narrow(ys, 0, b - 1, 1))));
+        }
+      }
+      agree(name, fn, 0, xs, ys);
+    }
+  }
+  // Row sums read at indices computed per lane (index_select): reduced where the lanes are.
+  auto pick = [](const Tensor& x, const Tensor& i) { return jit::index_select(jit::sum(x, {1}), 0, i); };
+  std::vector<double> iv;
+  for (int64_t k = 0; k < 50 * 20; ++k) iv.push_back(double((k * 7) % 6));
+  agree("index_select of row sums", pick, 0, batch_of({6, 40}, 50, 45), jit::from_vector(iv, {50, 20}).to(jit::DType::i64));
+}
+
 TEST_CASE("backend: a call of no samples still writes unbatched outputs and reports bad indices") {
   // With no samples the per-call work on unbatched values (packing weights) is skipped, unless
   // it writes an output or checks an index.
