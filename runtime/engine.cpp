@@ -50,7 +50,7 @@ T check(llvm::Expected<T> v, const std::string& what) {
 }
 
 constexpr const char* kPipeline =
-    "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,loop-mssa(licm),"
+    "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,loop(loop-rotate),loop-mssa(licm),"
     "loop-unroll<O2>,gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
 // The quick tier's: accumulators to registers and the index arithmetic cleaned up, then
 // LLVM's fast instruction selection and register allocation (a third of the compile time, code

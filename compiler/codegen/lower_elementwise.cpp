@@ -1,7 +1,9 @@
 // codegen/lower_elementwise.cpp: lowering of the elementwise family. Operands are evaluated at
 // the broadcast index, then one row per op emits the arithmetic on <W x T> (floats as libm and
 // torch: NaN-propagating max/min, saturating float-to-int casts; no nnan/ninf flags).
+#include <llvm/Analysis/VectorUtils.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
 
 #include <cmath>
 
@@ -44,6 +46,47 @@ Value* int_pow(Emitter& e, Value* base, Value* ex) {
                                      B.CreateSelect(B.CreateICmpEQ(base, k(-1)),
                                                     B.CreateSelect(odd, k(-1), k(1)), k(0)));
   return B.CreateSelect(neg, neg_result, r);
+}
+
+// x / d where d is the same in every lane (a softmax's sum, a norm, a constant), correctly
+// rounded without a vector division per vector (a divide unit's 512-bit throughput is one per
+// 5-16 cycles): the reciprocal y = 1 / d once (a scalar division, hoisted out of the loop with
+// d), then q0 = x y, r = x - d q0 (exact, by FMA) and q = q0 + r y, which is x / d rounded to
+// nearest (Markstein's theorem: y is 1 / d rounded to nearest and q0 within an ulp of x / d)
+// where nothing under- or overflows: d within 2^+-20 and q within [2^-40, 2^80], so x is within
+// [2^-60, 2^100] and r is normal. A vector with a lane outside that range (a zero, a NaN, a
+// denormal) divides as before: every lane has the division's bits either way.
+Value* divide(Emitter& e, Value* x, Value* d) {
+  auto& B = e.b();
+  Value* s = x->getType()->isVectorTy() ? llvm::getSplatValue(d) : nullptr;
+  if (!s || e.target().quick || !e.target().fma) return B.CreateFDiv(x, d);
+  llvm::Type* st = s->getType();
+  auto c = [&](double v) { return llvm::ConstantFP::get(st, v); };
+  auto cv = [&](double v) { return llvm::ConstantFP::get(x->getType(), v); };
+  auto fma = [&](Value* a, Value* b, Value* acc) { return B.CreateIntrinsic(llvm::Intrinsic::fma, {a->getType()}, {a, b, acc}); };
+  auto within = [&](Value* v, Value* lo, Value* hi) {
+    Value* a = B.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, v);
+    return B.CreateAnd(B.CreateFCmpOGE(a, lo), B.CreateFCmpOLE(a, hi));
+  };
+  Value* y = B.CreateVectorSplat(llvm::cast<llvm::FixedVectorType>(x->getType())->getNumElements(), B.CreateFDiv(c(1), s));
+  Value* q0 = B.CreateFMul(x, y);
+  Value* r = fma(B.CreateFNeg(d), q0, x);
+  Value* q = fma(r, y, q0);
+  Value* ok = B.CreateAnd(within(s, c(0x1p-20), c(0x1p20)), B.CreateAndReduce(within(q, cv(0x1p-40), cv(0x1p80))));
+  llvm::BasicBlock* fast = B.GetInsertBlock();
+  llvm::Function* fn = fast->getParent();
+  auto* slow = llvm::BasicBlock::Create(B.getContext(), "div.slow", fn);
+  auto* done = llvm::BasicBlock::Create(B.getContext(), "div.done", fn);
+  // Weighted, so that the division is not speculated into the fast path as a select.
+  B.CreateCondBr(ok, done, slow, llvm::MDBuilder(B.getContext()).createLikelyBranchWeights());
+  B.SetInsertPoint(slow);
+  Value* exact = B.CreateFDiv(x, d);
+  B.CreateBr(done);
+  B.SetInsertPoint(done);
+  llvm::PHINode* phi = B.CreatePHI(x->getType(), 2);
+  phi->addIncoming(q, fast);
+  phi->addIncoming(exact, slow);
+  return phi;
 }
 
 Value* cast(Emitter& e, Value* x, DType from, DType to) {
@@ -112,7 +155,7 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::Add: return fl ? B.CreateFAdd(x[0], x[1]) : bl ? B.CreateOr(x[0], x[1]) : B.CreateAdd(x[0], x[1]);
     case OpId::Sub: return fl ? B.CreateFSub(x[0], x[1]) : B.CreateSub(x[0], x[1]);
     case OpId::Mul: return fl ? B.CreateFMul(x[0], x[1]) : bl ? B.CreateAnd(x[0], x[1]) : B.CreateMul(x[0], x[1]);
-    case OpId::Div: return B.CreateFDiv(x[0], x[1]);
+    case OpId::Div: return divide(e, x[0], x[1]);
     case OpId::Pow: return fl ? emit_math(e, MathFn::Pow, x) : int_pow(e, x[0], x[1]);
     case OpId::Maximum: return emit_maximum(e, x[0], x[1], t);
     case OpId::Minimum: return emit_minimum(e, x[0], x[1], t);

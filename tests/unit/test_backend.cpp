@@ -276,6 +276,47 @@ TEST_CASE("backend: a batch of short reductions has each output's bits computed 
   agree("index_select of row sums", pick, 0, batch_of({6, 40}, 50, 45), jit::from_vector(iv, {50, 20}).to(jit::DType::i64));
 }
 
+TEST_CASE("backend: division by a value the same in every lane has the division's bits") {
+  // x / d with d the same across the lanes (a sample's scalar, a row's sum, a constant) is
+  // computed from d's reciprocal with one correction where nothing under- or overflows, else
+  // divided (lower_elementwise.cpp): bit for bit the division either way, which the quick tier
+  // and the interpreter compute directly. Divisors at and past the range's edges (2^+-20),
+  // zeros, infinities, NaN and denormals; quotients at and past 2^-40 and 2^80; rows whose
+  // vectors take either path.
+  const double ds[] = {1, 3, -7, 0.1, 0x1p20, 0x1p21, -0x1p-20, 0x1p-21, 0, -0.0, INFINITY, NAN, 1e-40, 1e30, 12345.678, -0.33};
+  const double edges[] = {0, -0.0, 0x1p-60, -0x1p-61, 0x1p100, 0x1p101, 1e-40, INFINITY, -INFINITY, NAN, 0x1p-40, 0x1p80, 1.5e38};
+  const int64_t n = sizeof ds / sizeof ds[0], len = 37;  // two vectors of 16 and a remainder
+  for (jit::DType t : {jit::DType::f32, jit::DType::f64}) {
+    INFO(jit::dtype_name(t));
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<double> xv, dv;
+    for (int rep = 0; rep < 3; ++rep)
+      for (int64_t i = 0; i < n; ++i) {
+        dv.push_back(ds[i] * (rep == 2 ? 1.0000001 : 1.0));
+        for (int64_t k = 0; k < len; ++k) {
+          double x = u(rng) * std::ldexp(1.0, int(rng() % 60) - 20);
+          // One edge value in the middle vector of the second repetition's rows.
+          if (rep == 1 && k == 20) x = edges[i % (sizeof edges / sizeof edges[0])];
+          xv.push_back(x);
+        }
+      }
+    Tensor x = jit::from_vector(xv, {3 * n, len}).to(t), d = jit::from_vector(dv, {3 * n}).to(t);
+    // Against the quick tier, and the interpreter (but for a sum, added in another order there).
+    auto check = [&](const char* what, bool interpreter, auto f, auto... args) {
+      INFO(std::string(what));
+      Tensor a = jit::vmap(f, 0, 0, {.tiering = jit::Tiering::Optimized})(args...);
+      CHECK(same_bits(a, jit::vmap(f, 0, 0, {.tiering = jit::Tiering::Quick})(args...)));
+      if (interpreter) CHECK(same_bits(a, jit::vmap(f, 0, 0, {.backend = jit::Backend::Interpreter})(args...)));
+    };
+    check("x / d", true, [](const Tensor& a, const Tensor& b) { return a / b; }, x, d);
+    check("x / 3", true, [](const Tensor& a) { return a / 3.0; }, x);
+    check("x / 0x1p-21", true, [](const Tensor& a) { return a / 0x1p-21; }, x);
+    check("x / sum(|x|)", false, [](const Tensor& a) { return a / jit::sum(jit::abs(a)); }, x);
+    check("softmax", true, [](const Tensor& a) { return jit::softmax(a, 0); }, x);
+  }
+}
+
 TEST_CASE("backend: a call of no samples still writes unbatched outputs and reports bad indices") {
   // With no samples the per-call work on unbatched values (packing weights) is skipped, unless
   // it writes an output or checks an index.
