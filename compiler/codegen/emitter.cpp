@@ -222,7 +222,7 @@ llvm::Value* Emitter::eval(ir::ValueId v, const Index& at) {
 
 // ---- groups --------------------------------------------------------------------------------------
 
-double Emitter::analyze(const Group& g, const std::vector<int64_t>& trips, int lane_dim) {
+double Emitter::analyze(const Group& g, const std::vector<int64_t>& trips, int lane_dim, unsigned width) {
   bool saved_mode = analyzing_;
   analyzing_ = true;
   cost_ = 0;
@@ -233,7 +233,7 @@ double Emitter::analyze(const Group& g, const std::vector<int64_t>& trips, int l
     vars_.push_back({nullptr, trips[d]});
     at.push_back(IndexDim::var(static_cast<int>(base + d)));
   }
-  unsigned w = lane_dim >= 0 ? lane_width(g, trips[lane_dim]) : 1;
+  unsigned w = lane_dim < 0 ? 1 : width ? width : lane_width(g, trips[lane_dim]);
   width_ = w;
   lane_var_ = lane_dim >= 0 ? static_cast<int>(base + lane_dim) : -1;
   current_root_ = g.root;
@@ -438,14 +438,26 @@ void Emitter::emit_group(const Group& g) {
   }
   // The lane dim: the cheapest per element among the dims (and none).
   int lane_dim = -1;
+  transpose_ = Transpose::Never;
   double best = analyze(g, trips, -1);
-  bool transposed = false;  // the lanes run over outputs reduced one by one (see reduce())
+  // Transposed lanes (see reduce()): every reduction of the group reduces its outputs one by
+  // one, at one register's width (more would only fold more trees at once, and leave more
+  // outputs to the tail), or none does.
+  bool transposed = false;
   for (int d = 0; d < rank; ++d) {
     if (trips[d] < 4) continue;
-    transposed_ = false;
+    transpose_ = Transpose::Decide;
+    transposed_ = kept_lanes_ = false;
     double c = analyze(g, trips, d);
-    if (c < best * 0.95) best = c, lane_dim = d, transposed = transposed_;
+    bool tr = transposed_ && !kept_lanes_;
+    transpose_ = tr ? Transpose::Always : Transpose::Never;
+    if (transposed_) {
+      unsigned w = lane_width(g, trips[d]);
+      c = analyze(g, trips, d, tr ? std::min<unsigned>(w, vector_lanes()) : w);
+    }
+    if (c < best * 0.95) best = c, lane_dim = d, transposed = tr;
   }
+  transpose_ = transposed ? Transpose::Always : Transpose::Never;
   // Loops: every dim but the lane dim in order, then the lane dim (vector body, scalar tail).
   size_t base = vars_.size();
   vars_.resize(base + rank);
@@ -458,8 +470,6 @@ void Emitter::emit_group(const Group& g) {
   // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
   // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
   unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim]) : 1;
-  // Transposed lanes compute their outputs one by one: more registers' worth of them at once
-  // would only fold more trees at once, and leave more outputs to the scalar remainder.
   if (transposed) w = std::min<unsigned>(w, vector_lanes());
   // Emits the loops over dims [d, rank) except the lane dim, and the lane loop innermost.
   // A contraction computes `jam` consecutive elements along another dim at once, so each load

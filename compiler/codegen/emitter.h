@@ -165,7 +165,7 @@ class Emitter {
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);
   llvm::Value* select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y);
-  double analyze(const Group& g, const std::vector<int64_t>& trips, int lane_dim);
+  double analyze(const Group& g, const std::vector<int64_t>& trips, int lane_dim, unsigned width = 0);
   void loop_range(llvm::Value* begin, llvm::Value* end, int64_t step,
                   const std::function<void(llvm::Value*)>& body, bool partial_last = false);
   Address address(int buffer, const Index& at);
@@ -200,7 +200,12 @@ class Emitter {
   unsigned width_ = 1;
   llvm::Value* mask_ = nullptr;  // the active lanes (<W x i1>) in a remainder step, or null
   bool reduce_lanes_ = false;    // the lanes run along a reduction's reduced dim (reduce())
+  // Transposed lanes (reduce()): the group's analysis decides them, for all of its reductions
+  // (a group's outputs computed one by one in its tail must be so in its body too).
+  enum class Transpose { Decide, Always, Never };
+  Transpose transpose_ = Transpose::Never;
   bool transposed_ = false;      // a reduction took transposed lanes (set by reduce())
+  bool kept_lanes_ = false;      // a reduction ran its lanes over kept dims without (likewise)
   int jam_var_ = -1;             // a contraction root computes jam_ elements along this var,
   int64_t jam_ = 1;              // at the values jam_values_ of the var
   std::vector<llvm::Value*> jam_values_;

@@ -189,7 +189,7 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     return c;
   };
   const double fold_cost = 2.0 * std::log2(along);  // each halving: a shuffle and a combine
-  // One output's costs: with lanes along the reduced dim (without the fold), and scalar.
+  // One output's costs: with lanes along the reduced dim (without its fold), and scalar.
   auto alone = [&] { return std::pair{priced(vd, along), priced(-1, 1)}; };
   // Transposed lanes: the lanes run over kept dims (a batch of dot products, one per lane), and
   // each output alone would take lanes along the reduced dim (contiguous loads, where the
@@ -199,7 +199,10 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
   // leaves output u in lane u: log2(lanes) steps per vector of outputs, where folding each
   // output alone takes log2(lanes) steps per output. Each output's lanes pair as fold's
   // halving does: the bits are those of the output reduced alone.
-  if (tree_fold && width_ > 1 && !reduce_lanes_ && lane_var_ >= 0 && along > 1) {
+  // The group's analysis decides (transpose_): Decide while it prices a lane dim, then Always
+  // or Never for all of the group's reductions alike.
+  const bool kept_lanes = width_ > 1 && !reduce_lanes_ && lane_var_ >= 0;
+  if (kept_lanes && tree_fold && along > 1 && transpose_ != Transpose::Never) {
     unsigned wide = width_;
     int kept_var = lane_var_;
     double kept = priced(-1, wide);
@@ -209,8 +212,12 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     const unsigned block = std::min(wide, along);  // outputs folded by one tree
     double steps = 0;  // the tree's combines, per block
     for (unsigned n = block, s = along; s > 1; s /= 2) steps += n > 1 ? (n /= 2) : 1;
-    double transposed = wide * vec + 3.0 * steps * (wide / block) + (wide / block - 1);
-    if (vec + fold_cost < scalar && transposed < kept) {
+    // Priced as each output's own lanes (which the analysis prices without their fold, as
+    // below), less the folds the tree saves.
+    double tree = 3.0 * steps * (wide / block) + (wide / block - 1);
+    double transposed = wide * vec + std::min(0.0, tree - wide * fold_cost);
+    // (vec < scalar: as an output alone takes its lanes, below, so that the bits are the same.)
+    if (vec < scalar && (transpose_ == Transpose::Always || transposed < kept)) {
       transposed_ = true;
       if (analyzing_) return count(transposed);
       llvm::Value* first = vars_[kept_var].value;
@@ -269,12 +276,13 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
       return outs[0];
     }
   }
+  kept_lanes_ |= kept_lanes;
   unsigned lanes = 1;
   if (width_ == 1 && inner >= 8) {
     lanes = along;
     // Lanes over the reduced dim pay off when the loads along it are contiguous or uniform.
     auto [vec, scalar] = alone();
-    if (vec + fold_cost >= scalar) lanes = 1;
+    if (vec >= scalar) lanes = 1;
   }
   if (lanes == 1) {
     llvm::Value* acc = nullptr;
@@ -292,7 +300,6 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     vacc = make_acc(i->getType(), i);
   }
   run(vacc, vd, 0, inner);
-  if (analyzing_) count(fold_cost);
   llvm::Value* folded = analyzing_ ? nullptr : fold(load_acc(vacc));
   width_ = 1;
   return folded;

@@ -228,9 +228,9 @@ TEST_CASE("backend: a batch of short reductions has each output's bits computed 
   // its lanes over the samples: each output is reduced alone and the batch's outputs folded by
   // one tree (emitter_loops.cpp), the rest of a batch one output at a time. Whatever the batch
   // or tier, a sample's result has the bits it has in a call of its own.
-  for (int64_t len : {8, 17, 64, 256}) {
+  for (int64_t len : {8, 12, 17, 64, 256}) {
     CAPTURE(len);
-    Tensor w = jit::randn({len}, 41);
+    Tensor w = jit::randn({len}, 41), w2 = jit::randn({len}, 49);
     Tensor m = jit::randn({3, len}, 42);
     std::vector<std::pair<const char*, Fn2>> fns{
         {"dot", [](const Tensor& a, const Tensor& b) { return jit::dot(a, b); }},
@@ -241,6 +241,10 @@ TEST_CASE("backend: a batch of short reductions has each output's bits computed 
         {"max - min", [](const Tensor& a, const Tensor&) { return jit::max(a) - jit::min(a); }},
         {"logsumexp", [](const Tensor& a, const Tensor&) { return jit::logsumexp(a); }},
         {"mv", [&](const Tensor& a, const Tensor&) { return jit::mv(m, a); }},
+        // One reduction with its outputs one by one, one with its lanes over them (a
+        // broadcast): none is transposed, or the tail would differ from the body.
+        {"dot(a, w) + sum(w2 * b[0])",
+         [&](const Tensor& a, const Tensor& b) { return jit::dot(a, w) + jit::sum(w2 * jit::select(b, 0, 0)); }},
         {"int sum, max", [](const Tensor& a, const Tensor& b) {
            Tensor i = (a * 100.0).to(jit::DType::i32), j = (b * 100.0).to(jit::DType::i32);
            return (jit::sum(i * j) + jit::max(i)).to(jit::DType::f32);
@@ -269,8 +273,9 @@ TEST_CASE("backend: a batch of short reductions has each output's bits computed 
       agree(name, fn, 0, xs, ys);
     }
   }
-  // Row sums read at indices computed per lane (index_select): reduced where the lanes are.
-  auto pick = [](const Tensor& x, const Tensor& i) { return jit::index_select(jit::sum(x, {1}), 0, i); };
+  // Row sums computed inline at indices computed per lane (index_select): reduced where the
+  // lanes are.
+  auto pick = [](const Tensor& x, const Tensor& i) { return jit::index_select(jit::relu(jit::sum(x, {1})), 0, i); };
   std::vector<double> iv;
   for (int64_t k = 0; k < 50 * 20; ++k) iv.push_back(double((k * 7) % 6));
   agree("index_select of row sums", pick, 0, batch_of({6, 40}, 50, 45), jit::from_vector(iv, {50, 20}).to(jit::DType::i64));
