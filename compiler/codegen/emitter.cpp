@@ -457,6 +457,9 @@ void Emitter::emit_group(const Group& g) {
     }
     if (c < best * 0.95) best = c, lane_dim = d, transposed = tr;
   }
+  // The quick tier computes such outputs one by one at width 1 instead: the same bits (each
+  // output reduced alone), a sixteenth of the code (a first call's compile is most of it).
+  if (transposed && target_.quick) lane_dim = -1, transposed = false;
   transpose_ = transposed ? Transpose::Always : Transpose::Never;
   // Loops: every dim but the lane dim in order, then the lane dim (vector body, scalar tail).
   size_t base = vars_.size();

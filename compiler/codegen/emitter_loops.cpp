@@ -217,7 +217,11 @@ llvm::Value* Emitter::reduce(const std::vector<int64_t>& sizes, const InitFn& in
     double tree = 3.0 * steps * (wide / block) + (wide / block - 1);
     double transposed = wide * vec + std::min(0.0, tree - wide * fold_cost);
     // (vec < scalar: as an output alone takes its lanes, below, so that the bits are the same.)
-    if (vec < scalar && (transpose_ == Transpose::Always || transposed < kept)) {
+    // Each of a register's outputs gets its own copy of the reduction's code: only for short
+    // ones without a masked remainder step (the MLP's softmax over 10 outputs, transposed, ran
+    // no faster, and its compile took half as long again).
+    bool small = inner % along == 0 && std::min<unsigned>(wide, vector_lanes()) * vec <= 384;
+    if (small && vec < scalar && (transpose_ == Transpose::Always || transposed < kept)) {
       transposed_ = true;
       if (analyzing_) return count(transposed);
       llvm::Value* first = vars_[kept_var].value;
