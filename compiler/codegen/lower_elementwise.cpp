@@ -3,7 +3,6 @@
 // torch: NaN-propagating max/min, saturating float-to-int casts; no nnan/ninf flags).
 #include <llvm/Analysis/VectorUtils.h>
 #include <llvm/IR/Intrinsics.h>
-#include <llvm/IR/MDBuilder.h>
 
 #include <cmath>
 
@@ -73,20 +72,7 @@ Value* divide(Emitter& e, Value* x, Value* d) {
   Value* r = fma(B.CreateFNeg(d), q0, x);
   Value* q = fma(r, y, q0);
   Value* ok = B.CreateAnd(within(s, c(0x1p-20), c(0x1p20)), B.CreateAndReduce(within(q, cv(0x1p-40), cv(0x1p80))));
-  llvm::BasicBlock* fast = B.GetInsertBlock();
-  llvm::Function* fn = fast->getParent();
-  auto* slow = llvm::BasicBlock::Create(B.getContext(), "div.slow", fn);
-  auto* done = llvm::BasicBlock::Create(B.getContext(), "div.done", fn);
-  // Weighted, so that the division is not speculated into the fast path as a select.
-  B.CreateCondBr(ok, done, slow, llvm::MDBuilder(B.getContext()).createLikelyBranchWeights());
-  B.SetInsertPoint(slow);
-  Value* exact = B.CreateFDiv(x, d);
-  B.CreateBr(done);
-  B.SetInsertPoint(done);
-  llvm::PHINode* phi = B.CreatePHI(x->getType(), 2);
-  phi->addIncoming(q, fast);
-  phi->addIncoming(exact, slow);
-  return phi;
+  return emit_branch_all(B, ok, [&] { return q; }, [&] { return B.CreateFDiv(x, d); });
 }
 
 Value* cast(Emitter& e, Value* x, DType from, DType to) {

@@ -38,28 +38,7 @@ Value* Vm::clamp(Value* x, double lo, double hi) const {
 
 Value* branch_all(const Vm& m, Value* all, const std::function<Value*()>& fast, const std::function<Value*()>& slow) {
   if (!m.fast_paths) return slow();
-  auto& B = m.b;
-  llvm::Function* fn = B.GetInsertBlock()->getParent();
-  llvm::LLVMContext& ctx = B.getContext();
-  auto* fast_bb = llvm::BasicBlock::Create(ctx, "fast", fn);
-  auto* slow_bb = llvm::BasicBlock::Create(ctx, "slow", fn);
-  auto* join = llvm::BasicBlock::Create(ctx, "join", fn);
-  Value* cond = all->getType()->isVectorTy() ? B.CreateAndReduce(all) : all;
-  llvm::MDBuilder mdb(ctx);
-  B.CreateCondBr(cond, fast_bb, slow_bb, mdb.createBranchWeights(1000, 1));
-  B.SetInsertPoint(fast_bb);
-  Value* a = fast();
-  llvm::BasicBlock* fast_end = B.GetInsertBlock();
-  B.CreateBr(join);
-  B.SetInsertPoint(slow_bb);
-  Value* b = slow();
-  llvm::BasicBlock* slow_end = B.GetInsertBlock();
-  B.CreateBr(join);
-  B.SetInsertPoint(join);
-  llvm::PHINode* r = B.CreatePHI(a->getType(), 2);
-  r->addIncoming(a, fast_end);
-  r->addIncoming(b, slow_end);
-  return r;
+  return emit_branch_all(m.b, all, fast, slow);
 }
 
 Value* Vm::pow2i(Value* n) const {
@@ -143,6 +122,30 @@ Pair two_prod(const Vm& m, Value* a, Value* b) {
 }
 
 }  // namespace vm
+
+llvm::Value* emit_branch_all(llvm::IRBuilderBase& B, llvm::Value* all, const std::function<llvm::Value*()>& fast,
+                             const std::function<llvm::Value*()>& slow) {
+  llvm::Function* fn = B.GetInsertBlock()->getParent();
+  llvm::LLVMContext& ctx = B.getContext();
+  auto* fast_bb = llvm::BasicBlock::Create(ctx, "fast", fn);
+  auto* slow_bb = llvm::BasicBlock::Create(ctx, "slow", fn);
+  auto* join = llvm::BasicBlock::Create(ctx, "join", fn);
+  llvm::Value* cond = all->getType()->isVectorTy() ? B.CreateAndReduce(all) : all;
+  B.CreateCondBr(cond, fast_bb, slow_bb, llvm::MDBuilder(ctx).createBranchWeights(1000, 1));
+  B.SetInsertPoint(fast_bb);
+  llvm::Value* a = fast();
+  llvm::BasicBlock* fast_end = B.GetInsertBlock();
+  B.CreateBr(join);
+  B.SetInsertPoint(slow_bb);
+  llvm::Value* b = slow();
+  llvm::BasicBlock* slow_end = B.GetInsertBlock();
+  B.CreateBr(join);
+  B.SetInsertPoint(join);
+  llvm::PHINode* r = B.CreatePHI(a->getType(), 2);
+  r->addIncoming(a, fast_end);
+  r->addIncoming(b, slow_end);
+  return r;
+}
 
 llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, const MathOptions& options) {
   assert(!args.empty() && "emit_math: no argument");

@@ -12,6 +12,8 @@
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/IR/IRBuilder.h>
 
+#include <functional>
+
 namespace jit::cg {
 
 enum class MathFn {
@@ -48,6 +50,12 @@ struct MathOptions {
   // same bits as the integer-exponent multiplies; 3 to 5 fewer instructions per exp).
   bool scalef = false;
 };
+
+// fast() where `all` holds (an i1, or every lane of a <N x i1>), slow() otherwise: one branch,
+// weighted towards fast() (so that slow() is not speculated into selects). The two must give
+// the same bits wherever `all` holds, so that a lane's result never depends on the other lanes.
+llvm::Value* emit_branch_all(llvm::IRBuilderBase& b, llvm::Value* all, const std::function<llvm::Value*()>& fast,
+                             const std::function<llvm::Value*()>& slow);
 
 // Emits fn applied elementwise to args (one argument, two for Pow), all of one type: float or
 // double, scalar or fixed vector. Returns a value of that type.
