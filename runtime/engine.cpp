@@ -49,6 +49,9 @@ T check(llvm::Expected<T> v, const std::string& what) {
   return std::move(*v);
 }
 
+// The optimized tier's passes. Loops are rotated (tested at the bottom, behind a guard) before
+// LICM, so that a load in a loop's body runs whenever the loop does and can leave it, with what
+// depends on it (a divisor's reciprocal, a row's scalar broadcast).
 constexpr const char* kPipeline =
     "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,loop(loop-rotate),loop-mssa(licm),"
     "loop-unroll<O2>,gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
