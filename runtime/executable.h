@@ -43,6 +43,12 @@ class KernelBuffers {
     ptrs_[np_++] = data;
     for (int64_t s : strides) strides_[ns_++] = s;
   }
+  // Where the next buffer's strides go, for the caller to write before add(data, rank).
+  int64_t* strides_of_next() { return strides_ + ns_; }
+  void add(void* data, size_t rank) {
+    ptrs_[np_++] = data;
+    ns_ += rank;
+  }
   void add(const detail::TensorImpl& t) {
     add(static_cast<char*>(t.base()) + t.offset * dtype_size(t.dtype), t.strides);
   }

@@ -27,16 +27,17 @@ void throw_non_tensor_output(size_t index, const char* type) {
 }
 
 std::vector<Tensor> TransformState::call_into(const CallArgs& args, TraceBody body,
-                                              std::span<const Tensor> outputs) {
+                                              std::span<const OutputRef> outputs) {
   std::vector<Tensor> r = call(args, body);
   if (r.size() != outputs.size())
     throw Error(ErrorKind::InvalidArgument,
                 fmt::format("{} output buffers given for {} outputs", outputs.size(), r.size()));
   for (size_t i = 0; i < r.size(); ++i) {
-    if (outputs[i].shape() != r[i].shape() || outputs[i].dtype() != r[i].dtype())
+    const Tensor& o = *outputs[i];
+    if (o.shape() != r[i].shape() || o.dtype() != r[i].dtype())
       throw Error(ErrorKind::Shape, fmt::format("output buffer {} is {} but output {} is {}", i,
-                                                describe(outputs[i]), i, describe(r[i])));
-    copy_into(outputs[i], r[i]);
+                                                describe(o), i, describe(r[i])));
+    copy_into(o, r[i]);
   }
   return {};
 }
@@ -71,7 +72,7 @@ std::vector<int64_t> with_batch(std::vector<int64_t> key, int64_t batch) {
 // non-tensor arguments, and the caller's output buffers' contiguity.
 template <class Sink>
 void write_key(Sink&& put, const CallArgs& args, const int64_t* in_dims,
-               std::span<const Tensor> outputs) {
+               std::span<const detail::OutputRef> outputs) {
   for (uint8_t t : args.is_tensor) put(t);
   for (size_t i = 0; i < args.tensors.size(); ++i) {
     const Tensor& x = *args.tensors[i];
@@ -85,7 +86,7 @@ void write_key(Sink&& put, const CallArgs& args, const int64_t* in_dims,
   }
   for (int64_t s : args.statics) put(s);
   put(static_cast<int64_t>(outputs.size()));
-  for (const Tensor& o : outputs) put(o.is_contiguous());
+  for (const detail::OutputRef& o : outputs) put(o->is_contiguous());
 }
 
 // A concrete tensor's memory, in one pass over its dims: its first element, whether it is
@@ -96,19 +97,40 @@ struct Extent {
   bool contiguous;
 };
 
-[[gnu::always_inline]] inline Extent extent(const detail::TensorImpl& t) {
+// extent() of a tensor whose rank is `want`'s, in the same pass comparing each dim but `skip`
+// (the batch dim: any size) with `want`'s and copying the strides to `strides`; false when a
+// dim differs. The cache-hit path runs it once per buffer: one loop over the dims.
+[[gnu::always_inline]] inline bool scan(const detail::TensorImpl& t, Extent& out, const int64_t* want,
+                                        int64_t skip, int64_t* strides) {
   int64_t w = dtype_size(t.dtype);
   char* p = static_cast<char*>(t.base()) + t.offset * w;
   int64_t n = 1, lo = 0, hi = 0;
   bool contiguous = true;
-  for (size_t d = t.shape.size(); d-- > 0;) {
-    int64_t size = t.shape[d], stride = t.strides[d];
-    contiguous &= size == 1 || stride == n;
+  const int64_t *shape = t.shape.data(), *stride = t.strides.data();
+  for (int64_t d = static_cast<int64_t>(t.shape.size()); d-- > 0;) {
+    int64_t size = shape[d], st = stride[d];
+    if (want && d != skip && size != want[d]) return false;
+    if (strides) strides[d] = st;
+    contiguous &= size == 1 || st == n;
     n *= size;
-    (stride < 0 ? lo : hi) += (size - 1) * stride;
+    (st < 0 ? lo : hi) += (size - 1) * st;
   }
-  if (n == 0) return {p, p, p, contiguous};
-  return {p, p + lo * w, p + (hi + 1) * w, contiguous};
+  out = n == 0 ? Extent{p, p, p, contiguous} : Extent{p, p + lo * w, p + (hi + 1) * w, contiguous};
+  return true;
+}
+
+Extent extent(const detail::TensorImpl& t) {
+  Extent m;
+  scan(t, m, nullptr, -1, nullptr);
+  return m;
+}
+
+template <class T>
+bool same(std::span<const T> a, const std::vector<T>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 // Bytes [first, end); trivially constructed (arrays of them are left uninitialized).
@@ -120,6 +142,12 @@ struct Bytes {
 std::vector<Tensor> owned(const CallArgs& args) {
   std::vector<Tensor> v;
   for (const Tensor* x : args.tensors) v.push_back(*x);
+  return v;
+}
+
+std::vector<Tensor> tensors_of(std::span<const detail::OutputRef> refs) {
+  std::vector<Tensor> v;
+  for (const detail::OutputRef& r : refs) v.push_back(*r);
   return v;
 }
 
@@ -179,12 +207,22 @@ TracedTransform::TracedTransform(std::string context, VmapOptions options)
 
 TracedTransform::~TracedTransform() = default;
 
-std::vector<Tensor> TracedTransform::call(const CallArgs& args, TraceBody body) {
-  return call_into(args, body, {});
-}
+std::vector<Tensor> TracedTransform::call(const CallArgs& args, TraceBody body) { return dispatch(args, body, {}); }
 
 std::vector<Tensor> TracedTransform::call_into(const CallArgs& args, TraceBody body,
-                                               std::span<const Tensor> outputs) {
+                                               std::span<const detail::OutputRef> outputs) {
+  if (!outputs.empty()) return dispatch(args, body, outputs);
+  // No buffers fit only a function without outputs (dispatch reads none as "allocate them").
+  std::vector<Tensor> r = dispatch(args, body, {});
+  if (!r.empty())
+    throw Error(ErrorKind::InvalidArgument,
+                fmt::format("{}: 0 output buffers given for {} outputs", context_, r.size()));
+  return r;
+}
+
+// The call, the results written into `outputs`, or allocated and returned when there are none.
+std::vector<Tensor> TracedTransform::dispatch(const CallArgs& args, TraceBody body,
+                                              std::span<const detail::OutputRef> outputs) {
   std::vector<Tensor> results;
   if (!Trace::current()) {
     Entry* e = last_.load(std::memory_order_acquire);
@@ -287,7 +325,7 @@ std::vector<Tensor> TracedTransform::call_inline(const CallArgs& args, const Res
 // compile leaves no entry behind, so the next call tries again and fails the same way.
 TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const CallArgs& args,
                                                 const Resolved& r, TraceBody body,
-                                                std::span<const Tensor> outputs, bool per_batch) {
+                                                std::span<const detail::OutputRef> outputs, bool per_batch) {
   std::shared_ptr<Slot> slot;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -330,7 +368,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     for (const Tensor* x : args.tensors) po.contiguous.push_back(x->is_contiguous());
     for (const Tensor& x : t.captures) po.contiguous.push_back(x.is_contiguous());
     for (size_t i = 0; i < p.f.outputs.size(); ++i)
-      po.contiguous.push_back(outputs.empty() || outputs[i].is_contiguous());
+      po.contiguous.push_back(outputs.empty() || outputs[i]->is_contiguous());
     po.keep_text = stage_text_wanted();
     // A dump shows the code that runs in the end, compiled before the first call returns.
     po.tiering = po.keep_text ? Tiering::Optimized : opts_.tiering;
@@ -349,7 +387,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
       e->nstrides += x->strides().size();
     }
     e->given_outputs = outputs.size();
-    for (const Tensor& o : outputs) e->outputs_contiguous.push_back(o.is_contiguous());
+    for (const detail::OutputRef& o : outputs) e->outputs_contiguous.push_back(o->is_contiguous());
     for (const Tensor& x : e->captures) {
       Extent m = extent(x.impl());
       e->capture_bytes.push_back({m.first, m.end});
@@ -378,15 +416,15 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
 // each other, as the kernel would read what it has already written), gathering the kernel's
 // buffers as it goes. When the call does not fit: false, or with `report` the error that says
 // why (the slow path, after the lookup has matched the key).
-bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const Tensor> given,
+bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const detail::OutputRef> given,
                           std::vector<Tensor>& results, bool report) const {
   auto mismatch = [&] {
     if (report) throw Error(ErrorKind::Compile, fmt::format("{}: the cached function does not fit the call", context_));
     return false;
   };
   size_t nt = e.args.size(), nout = e.compiled.outputs.size();
-  if (args.tensors.size() != nt || given.size() != e.given_outputs ||
-      !std::ranges::equal(args.is_tensor, e.is_tensor) || !std::ranges::equal(args.statics, e.statics))
+  if (args.tensors.size() != nt || given.size() != e.given_outputs || !same(args.is_tensor, e.is_tensor) ||
+      !same(args.statics, e.statics))
     return mismatch();
   KernelBuffers b(nt + e.captures.size() + nout, e.nstrides);
   // The memory of the arguments and the outputs, for the overlap checks of given outputs.
@@ -399,17 +437,17 @@ bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const 
   for (size_t i = 0; i < nt; ++i) {
     const detail::TensorImpl* t = args.tensors[i]->impl_ptr().get();
     const Entry::Arg& a = e.args[i];
-    if (!t || t->trace || t->dtype != a.dtype || t->shape.size() != a.shape.size()) return mismatch();
+    size_t rank = a.shape.size();
+    if (!t || t->trace || t->dtype != a.dtype || t->shape.size() != rank) return mismatch();
     int64_t d = e.in_dims[i];
-    for (size_t k = 0; k < a.shape.size(); ++k)
-      if (static_cast<int64_t>(k) != d && t->shape[k] != a.shape[k]) return mismatch();
     if (d >= 0) {
       if (batch >= 0 && t->shape[d] != batch) return mismatch();
       batch = t->shape[d];
     }
-    Extent m = extent(*t);
-    if (m.contiguous != a.contiguous) return mismatch();
-    b.add(m.data, t->strides);
+    Extent m;
+    if (!scan(*t, m, a.shape.data(), d, b.strides_of_next()) || m.contiguous != a.contiguous)
+      return mismatch();
+    b.add(m.data, rank);
     if (!given.empty()) bytes[i] = {m.first, m.end};
   }
   batch = std::max<int64_t>(batch, 0);
@@ -417,21 +455,24 @@ bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const 
   for (const Tensor& c : e.captures) b.add(c.impl());
   for (size_t i = 0; i < given.size(); ++i) {
     const ir::Type& type = e.compiled.type(e.compiled.outputs[i]);
-    const detail::TensorImpl* t = given[i].impl_ptr().get();
+    const Tensor& out = *given[i];
+    const detail::TensorImpl* t = out.impl_ptr().get();
     bool fits = t && !t->trace && t->dtype == type.dtype && static_cast<int64_t>(t->shape.size()) == type.rank();
     for (int64_t d = 0; fits && d < type.rank(); ++d)
       fits = t->shape[d] == (type.shape[d] == ir::kDyn ? batch : type.shape[d]);
     if (!fits) {
       if (!report) return false;
-      if (given[i].is_symbolic())
+      if (out.is_symbolic())
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("{}: output buffer {} is a traced value, not a concrete tensor", context_, i));
       throw Error(ErrorKind::Shape,
                   fmt::format("{}: output buffer {} is {} but output {} is {}{}", context_, i,
-                              detail::describe(given[i]), i, dtype_name(type.dtype),
+                              detail::describe(out), i, dtype_name(type.dtype),
                               ir::shape_string(ir::resolve(type.shape, batch))));
     }
-    Extent m = extent(*t);
+    size_t rank = t->shape.size();
+    Extent m;
+    scan(*t, m, nullptr, -1, b.strides_of_next());
     if (m.contiguous != e.outputs_contiguous[i]) return mismatch();
     Bytes mine{m.first, m.end};
     // Refused overlaps: the message is made only when it is reported.
@@ -452,7 +493,7 @@ bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const 
       if (overlap(mine, bytes[nt + j]))
         return refuse([&] { return fmt::format("output buffers {} and {} overlap", j, i); });
     bytes[nt + i] = mine;
-    b.add(m.data, t->strides);
+    b.add(m.data, rank);
   }
   if (given.empty()) {
     results.reserve(nout);
@@ -469,8 +510,10 @@ bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const 
   try {
     if (e.pointers)
       e.pointers->run_pointers(b, batch, ro);
+    else if (given.empty())
+      e.exec->run(owned(args), e.captures, results, batch, ro);
     else
-      e.exec->run(owned(args), e.captures, given.empty() ? std::span<const Tensor>(results) : given, batch, ro);
+      e.exec->run(owned(args), e.captures, tensors_of(given), batch, ro);
   } catch (const Error& err) {
     throw Error(err.kind(), fmt::format("{}: {}", context_, err.what()));
   }

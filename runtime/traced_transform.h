@@ -41,7 +41,7 @@ class TracedTransform : public detail::TransformState {
 
   std::vector<Tensor> call(const detail::CallArgs& args, detail::TraceBody body) override;
   std::vector<Tensor> call_into(const detail::CallArgs& args, detail::TraceBody body,
-                                std::span<const Tensor> outputs) override;
+                                std::span<const detail::OutputRef> outputs) override;
   CacheStats stats() const;
 
  protected:
@@ -69,12 +69,14 @@ class TracedTransform : public detail::TransformState {
     std::vector<Tensor> captures;
   };
 
+  std::vector<Tensor> dispatch(const detail::CallArgs& args, detail::TraceBody body,
+                               std::span<const detail::OutputRef> outputs);
   Traced trace(const detail::CallArgs& args, const Resolved& r, detail::TraceBody body) const;
   std::vector<Tensor> call_inline(const detail::CallArgs& args, const Resolved& r,
                                   detail::TraceBody body) const;
   Entry* lookup(std::vector<int64_t> key, const detail::CallArgs& args, const Resolved& r,
-                detail::TraceBody body, std::span<const Tensor> outputs, bool per_batch);
-  bool run(const Entry& e, const detail::CallArgs& args, std::span<const Tensor> given,
+                detail::TraceBody body, std::span<const detail::OutputRef> outputs, bool per_batch);
+  bool run(const Entry& e, const detail::CallArgs& args, std::span<const detail::OutputRef> given,
            std::vector<Tensor>& results, bool report) const;
 
   std::string context_;

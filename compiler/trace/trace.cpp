@@ -5,13 +5,15 @@
 
 namespace jit::detail {
 namespace {
-// initial-exec: checked on every op and every transformed call, without a __tls_get_addr call.
-__attribute__((tls_model("initial-exec"))) thread_local std::vector<Trace*> t_stack;
+// The innermost open trace, checked on every op and every transformed call: a plain pointer
+// (no constructor or destructor, so no guard) at initial-exec, read without a __tls_get_addr
+// call. The scopes nest, each keeping the one it hides.
+__attribute__((tls_model("initial-exec"))) thread_local Trace* t_current = nullptr;
 }
 
 Trace::Trace(std::string name) : name_(name), builder_(std::move(name)) {}
 
-Trace* Trace::current() { return t_stack.empty() ? nullptr : t_stack.back(); }
+Trace* Trace::current() { return t_current; }
 
 Tensor Trace::input(const ir::Type& t, bool captured) { return symbolic(builder_.param(t, captured)); }
 
@@ -67,13 +69,13 @@ std::vector<Tensor> Trace::inline_function(const ir::Function& g, std::span<cons
   return outs;
 }
 
-TraceScope::TraceScope(std::shared_ptr<Trace> t) : trace_(std::move(t)) {
+TraceScope::TraceScope(std::shared_ptr<Trace> t) : trace_(std::move(t)), hidden_(t_current) {
   trace_->active_ = true;
-  t_stack.push_back(trace_.get());
+  t_current = trace_.get();
 }
 
 TraceScope::~TraceScope() {
-  t_stack.pop_back();
+  t_current = hidden_;
   trace_->active_ = false;
 }
 

@@ -65,6 +65,7 @@ class TraceScope {
 
  private:
   std::shared_ptr<Trace> trace_;
+  Trace* hidden_;  // the trace current before this scope, current again after it
 };
 
 // The error for reading a traced value.

@@ -3,6 +3,7 @@
 // of the other arguments, and forwards to a compiled, type-erased TransformState.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -73,6 +74,19 @@ class FunctionRef<R(A...)> {
 // The body of a traced function: symbolic tensor arguments in, output tensors out.
 using TraceBody = FunctionRef<std::vector<Tensor>(std::span<const Tensor>)>;
 
+// An output buffer given to `.into`, by reference: a call copies no Tensor (a copy would take
+// and drop a reference, two atomic operations on every call).
+class OutputRef {
+ public:
+  OutputRef() = default;
+  OutputRef(const Tensor& t) : t_(&t) {}
+  const Tensor& operator*() const { return *t_; }
+  const Tensor* operator->() const { return t_; }
+
+ private:
+  const Tensor* t_ = nullptr;
+};
+
 // One call's arguments: the tensors (the caller's, borrowed: a call copies no Tensor), which
 // positions are tensors, and a key of the others.
 struct CallArgs {
@@ -88,7 +102,7 @@ class TransformState {
   // The same, writing the results into caller-owned buffers; returns nothing (a hot loop of
   // `.into` calls allocates nothing, not even the list of results).
   virtual std::vector<Tensor> call_into(const CallArgs& args, TraceBody body,
-                                        std::span<const Tensor> outputs);
+                                        std::span<const OutputRef> outputs);
 };
 
 template <class T>
@@ -184,25 +198,32 @@ class Transformed {
   auto operator()(const A&... args) const {
     using R = std::conditional_t<std::is_void_v<Result>,
                                  std::decay_t<std::invoke_result_t<const F&, const A&...>>, Result>;
-    return detail::unflatten<R>(invoke({}, args...));
+    return detail::unflatten<R>(invoke({}, false, args...));
   }
 
   // Writes the results into caller-owned buffers of the right shapes and dtypes (contiguous or
   // strided, not overlapping the inputs): a hot loop that allocates nothing.
   template <class... A>
-  void into(std::initializer_list<Tensor> outputs, const A&... args) const {
-    invoke(std::span<const Tensor>(outputs.begin(), outputs.size()), args...);
+  void into(std::initializer_list<detail::OutputRef> outputs, const A&... args) const {
+    invoke(std::span<const detail::OutputRef>(outputs.begin(), outputs.size()), true, args...);
   }
   template <class... A>
   void into(const std::vector<Tensor>& outputs, const A&... args) const {
-    invoke(outputs, args...);
+    constexpr size_t kOnStack = 8;
+    if (outputs.size() <= kOnStack) {
+      std::array<detail::OutputRef, kOnStack> refs;
+      std::copy(outputs.begin(), outputs.end(), refs.begin());
+      invoke(std::span<const detail::OutputRef>(refs.data(), outputs.size()), true, args...);
+    } else {
+      invoke(std::vector<detail::OutputRef>(outputs.begin(), outputs.end()), true, args...);
+    }
   }
 
   const std::shared_ptr<detail::TransformState>& state() const { return state_; }
 
  private:
   template <class... A>
-  std::vector<Tensor> invoke(std::span<const Tensor> outputs, const A&... args) const {
+  std::vector<Tensor> invoke(std::span<const detail::OutputRef> outputs, bool into, const A&... args) const {
     constexpr size_t n = sizeof...(A), nt = (size_t(detail::is_tensor_v<A>) + ... + 0);
     std::array<const Tensor*, nt> tensors;
     std::array<uint8_t, n + 1> is_tensor{uint8_t(detail::is_tensor_v<A>)...};
@@ -221,7 +242,7 @@ class Transformed {
     };
     detail::CallArgs call{tensors, std::span<const uint8_t>(is_tensor.data(), n),
                           std::span<const int64_t>(statics.data(), 2 * (n - nt))};
-    return outputs.empty() ? state_->call(call, body) : state_->call_into(call, body, outputs);
+    return into ? state_->call_into(call, body, outputs) : state_->call(call, body);
   }
 
   F f_;

@@ -85,6 +85,38 @@ TEST_CASE("vmap edges: results written into caller-owned buffers") {
   }
 }
 
+TEST_CASE("vmap edges: a list of output buffers, short and long (past the ones kept on the stack)") {
+  Tensor xs = jit::randn({5, 4}, 2);
+  for (int n : {1, 3, 8, 9, 12}) {
+    CAPTURE(n);
+    auto f = [n](const Tensor& a) {
+      std::vector<Tensor> outs;
+      for (int k = 0; k < n; ++k) outs.push_back(a * double(k + 1) + double(k));
+      return outs;
+    };
+    for (jit::Backend backend : vt::kBackends) {
+      CAPTURE(vt::backend_name(backend));
+      auto g = jit::vmap(f, 0, 0, {.backend = backend});
+      std::vector<Tensor> outs;
+      for (int k = 0; k < n; ++k) outs.push_back(jit::full({5, 4}, -1.0));
+      for (int call = 0; call < 2; ++call) {  // the first compiles, the second hits the cache
+        g.into(outs, xs * double(call + 1));
+        for (int k = 0; k < n; ++k) CHECK_CLOSE(outs[k], xs * double(call + 1) * double(k + 1) + double(k));
+      }
+      // Too few buffers, or one of another shape: an error that names it.
+      std::vector<Tensor> fewer(outs.begin(), outs.end() - 1);
+      std::string few = vt::error_of([&] { g.into(fewer, xs); }, jit::ErrorKind::InvalidArgument);
+      std::string counts = fmt::format("{} output buffers given for {} outputs", n - 1, n);
+      CHECK_MENTIONS(few, counts.c_str());
+      std::vector<Tensor> bad = outs;
+      bad[n - 1] = jit::zeros({4, 5});
+      std::string m = vt::error_of([&] { g.into(bad, xs); }, jit::ErrorKind::Shape);
+      std::string which = fmt::format("output buffer {}", n - 1);
+      CHECK_MENTIONS(m, which.c_str(), "f32[4,5]");
+    }
+  }
+}
+
 TEST_CASE("vmap edges: vmap of grad batches the derivative's ops (pad, scatter_add)") {
   // Per-sample gradients through slice (whose derivative pads), index_select and gather (whose
   // derivatives scatter-add), against a loop of grad.
