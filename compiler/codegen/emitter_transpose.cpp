@@ -11,11 +11,14 @@ namespace jit::cg {
 // without a fast gather; on AVX-512, the MLP's 128 x 64 weight took 1024 gathers a call). The
 // edges that do not fill a block are computed element by element. Elementwise ops do not
 // care which lanes they run in: the same bits.
+// Not in the quick tier: there the shuffles cost more to compile than the gathers cost to run
+// (the MLP's first call: instruction selection 23 -> 14 ms; its prologue ~10 us slower a call,
+// until the optimized kernel replaces it).
 bool Emitter::emit_transpose(const Group& g) {
   const ir::Type& t = s_.buffers[g.buffer].type;
   const BufferView& dst = views_[g.buffer];
   const int64_t w = 8;  // 8 x 32-bit lanes: AVX2 and AVX-512 hosts (ymm registers on the latter)
-  if (t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
+  if (target_.quick || t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
   auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
   auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };

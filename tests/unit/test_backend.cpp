@@ -535,6 +535,11 @@ TEST_CASE("backend: tiers give the same bits on transcendentals, reductions and 
   agree("logsumexp", [](const Tensor& a) { return jit::logsumexp(a, {0}); }, 0, x);
   Tensor w = jit::randn({300, 24}, 22);
   agree("long mv", [&](const Tensor& v) { return jit::mv(w, v); }, 0, batch_of({24}, 9, 23));
+  // Weights packed by the prologue (transposed by register blocks in the optimized tier,
+  // element by element in the quick one), one of them scaled on the way.
+  Tensor w2 = jit::randn({10, 300}, 27);
+  agree("two layers", [&](const Tensor& v) { return jit::softmax(jit::mv(w2 * 0.5 + 0.25, jit::tanh(jit::mv(w, v))), 0); },
+        0, batch_of({24}, 37, 28));
   agree("dot 1000", [](const Tensor& a, const Tensor& b) { return jit::dot(a, b); }, 0, batch_of({1000}, 5, 24),
         batch_of({1000}, 5, 25));
   Tensor xi = (batch_of({6, 7}, 11, 26) * 4.0).to(jit::DType::i32);
