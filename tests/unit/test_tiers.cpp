@@ -1,0 +1,112 @@
+// tests/unit/test_tiers.cpp: the two tiers of compiled code (quick kernels first, optimized ones
+// installed from a background thread) give the same bits, and compiled code lives as long as
+// the functions that use it.
+#include <doctest/doctest.h>
+
+#include <jit/jit.h>
+
+#include <atomic>
+#include <cmath>
+#include <thread>
+
+#include "backend_test_util.h"
+#include "runtime/engine.h"
+
+using namespace backend_test;
+
+TEST_CASE("backend: tiers give the same bits on transcendentals, reductions and contractions") {
+  // Beyond agree()'s cases: every vecmath function, NaN/Inf/-0 through reductions, integer
+  // contractions and a long contraction with partial accumulators.
+  std::vector<float> edge{0.f, -0.f, 1e-30f, -1e-30f, 88.7f, -103.f, INFINITY, -INFINITY, NAN, 0.5f, -2.5f, 1e6f};
+  Tensor e = jit::from_blob(edge.data(), {2, 6}, jit::DType::f32).contiguous();
+  Tensor x = batch_of({40}, 33, 21) * 3.0;
+  agree("exp log1p expm1", [](const Tensor& a) { return jit::exp(a) + jit::log1p(jit::abs(a)) - jit::expm1(a * 0.5); }, 0, x);
+  agree("tanh sigmoid erf", [](const Tensor& a) { return jit::tanh(a) * jit::sigmoid(a) + jit::erf(a); }, 0, x);
+  agree("sin cos", [](const Tensor& a) { return jit::sin(a * 10.0) - jit::cos(a); }, 0, x);
+  agree("pow sqrt", [](const Tensor& a) { return jit::pow(jit::abs(a), 0.7) + jit::sqrt(jit::abs(a)); }, 0, x);
+  agree("edges", [](const Tensor& a) { return jit::exp(a) + jit::tanh(a) + jit::log(a); }, 0, e);
+  agree("max min prod", [](const Tensor& a) { return jit::max(a, {0}) - jit::min(a, {0}) + jit::prod(a, {0}); }, 0, e);
+  agree("logsumexp", [](const Tensor& a) { return jit::logsumexp(a, {0}); }, 0, x);
+  Tensor w = jit::randn({300, 24}, 22);
+  agree("long mv", [&](const Tensor& v) { return jit::mv(w, v); }, 0, batch_of({24}, 9, 23));
+  // Weights packed by the prologue (transposed by register blocks in the optimized tier,
+  // element by element in the quick one), one of them scaled on the way.
+  Tensor w2 = jit::randn({10, 300}, 27);
+  agree("two layers", [&](const Tensor& v) { return jit::softmax(jit::mv(w2 * 0.5 + 0.25, jit::tanh(jit::mv(w, v))), 0); },
+        0, batch_of({24}, 37, 28));
+  agree("dot 1000", [](const Tensor& a, const Tensor& b) { return jit::dot(a, b); }, 0, batch_of({1000}, 5, 24),
+        batch_of({1000}, 5, 25));
+  Tensor xi = (batch_of({6, 7}, 11, 26) * 4.0).to(jit::DType::i32);
+  agree("int matmul", [](const Tensor& a) { return jit::matmul(a, jit::transpose(a, 0, 1)); }, 0, xi);
+}
+
+TEST_CASE("backend: tiered compiles: quick kernels first, then the optimized ones, same results") {
+  auto f = jit::vmap([](const Tensor& a) { return jit::softmax(jit::tanh(a) * 3.0, 0); });
+  Tensor x = jit::randn({37, 50}, 1);
+  Tensor first = f(x);
+  jit::wait_for_compiles();
+  jit::CacheStats s = jit::cache_stats(f);
+  CHECK(s.compiles == 1);
+  CHECK(s.optimized == 1);
+  CHECK(same_bits(f(x), first));
+  CHECK(jit::cache_stats(f).compiles == 1);  // the optimized kernels replaced, not re-keyed
+
+  auto quick = jit::vmap([](const Tensor& a) { return a * 2.0; }, 0, 0, {.tiering = jit::Tiering::Quick});
+  quick(x);
+  jit::wait_for_compiles();
+  CHECK(jit::cache_stats(quick).optimized == 0);
+  auto opt = jit::vmap([](const Tensor& a) { return a * 2.0; }, 0, 0, {.tiering = jit::Tiering::Optimized});
+  opt(x);
+  CHECK(jit::cache_stats(opt).optimized == 1);  // at once, nothing in background
+}
+
+TEST_CASE("backend: a function destroyed before its background compile") {
+  // The queued optimized compiles of functions already gone are skipped or dropped; nothing
+  // dangles.
+  Tensor x = jit::randn({4, 9}, 2);
+  for (int i = 0; i < 6; ++i) {
+    auto f = jit::vmap([i](const Tensor& a) { return jit::exp(a) * double(i); });
+    CHECK(jit::allclose(f(x), jit::exp(x) * double(i), 1e-5, 1e-6));
+  }
+  jit::wait_for_compiles();
+}
+
+TEST_CASE("backend: concurrent callers while the optimized kernels are installed") {
+  Tensor w = jit::randn({64, 32}, 3);
+  auto f = jit::vmap([&](const Tensor& a) { return jit::tanh(jit::mv(w, a)); });
+  Tensor x = jit::randn({33, 32}, 4);
+  Tensor want = f(x);  // the quick kernels; the optimized compile starts in background
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i)
+        if (!same_bits(f(x), want)) ++bad;
+    });
+  for (auto& th : threads) th.join();
+  jit::wait_for_compiles();
+  CHECK(bad == 0);
+  CHECK(same_bits(f(x), want));
+  CHECK(jit::cache_stats(f).optimized == 1);
+}
+
+TEST_CASE("backend: a destroyed function's machine code is freed") {
+  // Each compiled module is mapped until the last executable using it goes: a process that
+  // creates functions over and over (a service, one per request) does not run out of memory
+  // mappings. Background (quick, then optimized) and optimized-only tiers; a function still
+  // alive keeps working.
+  jit::rt::Engine& engine = jit::rt::Engine::instance();
+  Tensor x = jit::randn({5, 3}, 1);
+  auto kept = jit::vmap([](const Tensor& t) { return jit::tanh(t) * 2.0; }, 0, 0, {.name = "kept"});
+  Tensor before = kept(x);
+  jit::wait_for_compiles();
+  int64_t live = engine.live_modules();
+  for (int i = 0; i < 40; ++i) {
+    auto tiering = i % 2 ? jit::Tiering::Optimized : jit::Tiering::Background;
+    auto f = jit::vmap([i](const Tensor& t) { return t * double(i) + 1.0; }, 0, 0, {.name = "temp", .tiering = tiering});
+    CHECK(jit::allclose(f(x), x * double(i) + 1.0));
+  }
+  jit::wait_for_compiles();  // a background compile finishing after its function went frees its code too
+  CHECK(engine.live_modules() == live);
+  CHECK(same_bits(kept(x), before));
+}
