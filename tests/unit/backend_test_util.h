@@ -31,8 +31,8 @@ void agree(const char* what, F f, jit::DimSpec in_dims, const A&... args) {
 }
 
 inline Tensor batch_of(const jit::Shape& sample, int64_t batch, uint64_t seed, jit::DType t = jit::DType::f32) {
-  jit::Shape s = sample;
-  s.insert(s.begin(), batch);
+  jit::Shape s{batch};
+  for (int64_t d : sample) s.push_back(d);
   return jit::randn(s, seed, t == jit::DType::f64 ? t : jit::DType::f32).to(t);
 }
 
