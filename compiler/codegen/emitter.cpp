@@ -378,7 +378,9 @@ void Emitter::emit_group(const Group& g) {
                               w <= static_cast<unsigned>(vector_lanes())
                           ? 8
                           : 4;
-  if (lane_dim >= 0 && contraction && !transposed)
+  // Not in the quick tier: jamming shares loads, not arithmetic (the same bits without), and
+  // multiplies the contraction's code by `jam`, which instruction selection pays for.
+  if (lane_dim >= 0 && contraction && !transposed && !target_.quick)
     for (int d = static_cast<int>(rank) - 1; d >= 0 && jam_dim < 0; --d)
       if (d != lane_dim && (d == batch_dim || trips[d] >= jam)) jam_dim = d;
   // The root at `at`, or (jv >= 0) at the `jam` values of loop var jv in jam_values_.
@@ -452,9 +454,8 @@ void Emitter::emit_group(const Group& g) {
   };
   // Loops over every dim but the lane dim, outermost first. The jam dim goes in steps of
   // `jam`, then the elements past the last whole step one at a time, not jammed (a call of
-  // one sample computes it once, not `jam` times); the quick tier, for less code, runs a last
-  // partial step that repeats the last element instead. Each element's value is the same
-  // either way: jamming shares loads, not arithmetic.
+  // one sample computes it once, not `jam` times). Each element's value is the same either
+  // way: jamming shares loads, not arithmetic.
   std::function<void(int, bool)> nest = [&](int d, bool jammed) {
     while (d < rank && d == lane_dim) ++d;
     if (d == rank) {
@@ -470,19 +471,6 @@ void Emitter::emit_group(const Group& g) {
     };
     if (d != jam_dim) {
       one_at_a_time(lo);
-      return;
-    }
-    if (target_.quick) {  // one loop: a step past the end repeats the last element
-      llvm::Value* last = b_->CreateSub(hi, b_->getInt64(1));
-      loop_range(lo, hi, jam, [&](llvm::Value* iv) {
-        jam_values_.clear();
-        for (int64_t u = 0; u < jam; ++u) {
-          llvm::Value* j = b_->CreateAdd(iv, b_->getInt64(u));
-          jam_values_.push_back(u ? b_->CreateSelect(b_->CreateICmpSLT(j, hi), j, last) : j);
-        }
-        vars_[base + d].value = iv;
-        nest(d + 1, true);
-      }, /*partial_last=*/true);
       return;
     }
     loop_range(lo, hi, jam, [&](llvm::Value* iv) {
