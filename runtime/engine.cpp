@@ -56,8 +56,8 @@ constexpr const char* kPipeline =
     "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg,loop(loop-rotate),loop-mssa(licm),"
     "loop-unroll<O2>,gvn,instcombine<no-verify-fixpoint>,simplifycfg)";
 // The quick tier's: accumulators to registers and the index arithmetic cleaned up, then
-// LLVM's fast instruction selection and register allocation (a third of the compile time, code
-// 2-5x slower). No pass here changes a floating-point result: both tiers compute the same bits.
+// LLVM's fast instruction selection and register allocation (an eighth of the compile time, code
+// 2-10x slower). No pass here changes a floating-point result: both tiers compute the same bits.
 constexpr const char* kQuickPipeline = "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg)";
 
 // VMAPJIT_PERF_MAP=1: every kernel linked is listed in /tmp/perf-<pid>.map ("address size

@@ -18,7 +18,7 @@ namespace jit::rt {
 
 // How hard a module is optimized. Both tiers compute the same bits (see engine.cpp).
 enum class Tier {
-  Quick,      // a third of the compile time, code 2-5x slower: a new kernel's first calls
+  Quick,      // an eighth of the compile time, code 2-10x slower: a new kernel's first calls
   Optimized,  // the full pipeline
 };
 

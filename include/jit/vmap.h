@@ -31,8 +31,8 @@ enum class Backend {
 // How a new signature's kernel is compiled. The tiers compute the same bits; only the time to
 // the first result and the speed of the code differ.
 enum class Tiering {
-  // The first call compiles quickly with little optimization (about a third of the time; the
-  // code runs 2-5x slower), and a background thread compiles the optimized kernel, which later
+  // The first call compiles quickly with little optimization (about an eighth of the time; the
+  // code runs 2-10x slower), and a background thread compiles the optimized kernel, which later
   // calls use once it is installed (jit::wait_for_compiles() waits for that).
   Background,
   Optimized,  // the first call compiles the optimized kernel itself; nothing runs in background
