@@ -138,16 +138,11 @@ struct Bytes {
   const char *first, *end;
 };
 
-// The call's tensor arguments as a list of their own.
-std::vector<Tensor> owned(const CallArgs& args) {
+// Tensors of their own from borrowed ones (the call's arguments, the output buffers given).
+template <class Ref>
+std::vector<Tensor> owned(std::span<const Ref> refs) {
   std::vector<Tensor> v;
-  for (const Tensor* x : args.tensors) v.push_back(*x);
-  return v;
-}
-
-std::vector<Tensor> tensors_of(std::span<const detail::OutputRef> refs) {
-  std::vector<Tensor> v;
-  for (const detail::OutputRef& r : refs) v.push_back(*r);
+  for (const Ref& r : refs) v.push_back(*r);
   return v;
 }
 
@@ -315,7 +310,7 @@ std::vector<Tensor> TracedTransform::call_inline(const CallArgs& args, const Res
   Traced t = trace(args, r, body);
   Prepared p = prepare(std::move(t.f), args, r, r.batch);
   ir::Function g = ir::vmap(p.f, p.spec);
-  std::vector<Tensor> inputs = owned(args);
+  std::vector<Tensor> inputs = owned(args.tensors);
   inputs.insert(inputs.end(), t.captures.begin(), t.captures.end());
   inputs.insert(inputs.end(), p.extra.begin(), p.extra.end());
   return Trace::current()->inline_function(g, inputs);
@@ -511,9 +506,9 @@ bool TracedTransform::run(const Entry& e, const CallArgs& args, std::span<const 
     if (e.pointers)
       e.pointers->run_pointers(b, batch, ro);
     else if (given.empty())
-      e.exec->run(owned(args), e.captures, results, batch, ro);
+      e.exec->run(owned(args.tensors), e.captures, results, batch, ro);
     else
-      e.exec->run(owned(args), e.captures, tensors_of(given), batch, ro);
+      e.exec->run(owned(args.tensors), e.captures, owned(given), batch, ro);
   } catch (const Error& err) {
     throw Error(err.kind(), fmt::format("{}: {}", context_, err.what()));
   }
