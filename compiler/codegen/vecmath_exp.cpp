@@ -51,9 +51,15 @@ Value* q_poly(const Vm& m, Value* r) {
   return m.f32 ? m.poly(r, kExpQf, 5) : m.poly(r, kExpQ, 11);
 }
 
-// n = round(x / ln2) and r = x - n ln2 for x already clamped (finite).
+// n = round(x / ln2) and r = x - n ln2 for x already clamped (finite). n by one FMA against
+// 1.5 2^23 (f32) / 1.5 2^52 (f64), whose ulp is 1: it rounds the exact product to an integer
+// (the same n as rint of the rounded product but where that product's rounding crosses a
+// half, and r then within ln2/2 + ulp either way), then an exact subtraction: two operations
+// where the multiply and ROUNDSCALE take three uops on Intel (ROUNDSCALE is two). It needs
+// |x log2 e| < 2^22 (f32), which every caller's clamp or fast-path range ensures.
 std::pair<Value*, Value*> exp_reduce(const Vm& m, Value* x) {
-  Value* n = m.rint(m.mul(x, m.c(M_LOG2E)));
+  Value* magic = m.c(m.f32 ? 0x1.8p23 : 0x1.8p52);
+  Value* n = m.sub(m.fma(x, m.c(M_LOG2E), magic), magic);
   Value* r = m.fma(m.neg(n), m.c(m.f32 ? kLn2HiF : kLn2Hi), x);
   return {n, m.fma(m.neg(n), m.c(m.f32 ? kLn2LoF : kLn2Lo), r)};
 }
@@ -97,17 +103,19 @@ Value* exp_core(const Vm& m, Value* hi, Value* lo, int scale) {
   return m.ldexp_wide(e, scale ? m.add(n, m.c(scale)) : n);
 }
 
-Value* expm1_core(const Vm& m, Value* x) {
-  return expm1_unclamped(m, m.f32 ? m.clamp(x, -26.0, 89.0) : m.clamp(x, -40.0, 710.0));
-}
-
-Value* expm1_unclamped(const Vm& m, Value* x) {
+namespace {
+// expm1(x)/2 = 2^(n-1) expm1(r) + (2^(n-1) - 1/2), exactly half of expm1's result (the final
+// doubling is exact but where it overflows to inf); `clamp` for x outside [-26, 89] (f32) /
+// [-40, 710] (f64), which without it leave the result alone.
+Value* expm1_half(const Vm& m, Value* x, bool clamp) {
+  if (clamp) x = m.f32 ? m.clamp(x, -26.0, 89.0) : m.clamp(x, -40.0, 710.0);
   auto [n, r] = exp_reduce(m, x);
   Value* p = m.fma(m.mul(r, r), q_poly(m, r), r);
   Value* t = m.scalef_or_null(m.c(0.5), n);  // 2^(n-1): 2^n overflows at n = 128 (f32)
   if (!t) t = m.pow2i(m.b.CreateSub(m.to_int(n), m.ci(1)));
-  return m.mul(m.c(2), m.fma(t, p, m.sub(t, m.c(0.5))));
+  return m.fma(t, p, m.sub(t, m.c(0.5)));
 }
+}  // namespace
 
 Value* log_core(const Vm& m, Value* x, Value* corr) {
   auto [k, mant] = log_split(m, x);
@@ -168,7 +176,7 @@ Value* emit_exp(const Vm& m, Value* x) {
 Value* emit_expm1(const Vm& m, Value* x) {
   // |x| below 2^-25 (f32) / 2^-54 (f64) and NaN: x itself (keeps -0 and denormals exact).
   Value* tiny = m.b.CreateFCmpULT(m.abs(x), m.c(m.f32 ? 0x1p-25 : 0x1p-54));
-  return m.sel(tiny, x, expm1_core(m, x));
+  return m.sel(tiny, x, m.mul(m.c(2), expm1_half(m, x, true)));
 }
 
 Value* emit_log(const Vm& m, Value* x) {
@@ -187,18 +195,20 @@ Value* emit_log1p(const Vm& m, Value* x) {
 
 Value* emit_tanh(const Vm& m, Value* x) {
   Value* a = m.abs(x);
-  // e = expm1(2|x|); without the clamp (which leaves such inputs alone) where 2|x| <= 88 (f32)
+  // h = expm1(2|x|)/2; without the clamp (which leaves such inputs alone) where 2|x| <= 88 (f32)
   // or 708 (f64): the same bits, and then x is not NaN either.
-  auto tanh_of = [&](Value* e, bool may_be_nan) {
-    // e/(e+2) near 0; 1 - 2/(e+2) where the result is away from 0 (no cancellation either way).
+  auto tanh_of = [&](Value* h, bool may_be_nan) {
+    // With e = 2h: e/(e+2) = h/(h+1) near 0, 1 - 2/(e+2) = 1 - 1/(h+1) away from 0 (no
+    // cancellation either way). Halving both operands of a quotient changes no rounding, and
+    // where e would overflow, 1/(h+1) is below 1's half ulp as 2/inf is 0: the same bits.
     Value* small = m.lt(a, m.c(0.55));
-    Value* q = m.div(m.sel(small, e, m.c(-2)), m.add(e, m.c(2)));
+    Value* q = m.div(m.sel(small, h, m.c(-1)), m.add(h, m.c(1)));
     Value* r = m.copysign(m.sel(small, q, m.add(m.c(1), q)), x);
     return may_be_nan ? m.sel(m.isnan(x), x, r) : r;
   };
   return branch_all(m, m.b.CreateFCmpOLE(a, m.c(m.f32 ? 44.0 : 354.0)),
-                    [&] { return tanh_of(expm1_unclamped(m, m.mul(m.c(2), a)), false); },
-                    [&] { return tanh_of(expm1_core(m, m.mul(m.c(2), a)), true); });
+                    [&] { return tanh_of(expm1_half(m, m.mul(m.c(2), a), false), false); },
+                    [&] { return tanh_of(expm1_half(m, m.mul(m.c(2), a), true), true); });
 }
 
 Value* emit_sigmoid(const Vm& m, Value* x) {

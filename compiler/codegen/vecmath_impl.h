@@ -89,10 +89,6 @@ Pair two_prod(const Vm& m, Value* a, Value* b);
 // core shared by exp, sigmoid, erf and pow. hi is clamped to where exp under/overflows;
 // 0 <= scale <= 64 lifts results that would be denormal back into the normal range.
 Value* exp_core(const Vm& m, Value* hi, Value* lo = nullptr, int scale = 0);
-// expm1(x) without the -0 / tiny / NaN handling.
-Value* expm1_core(const Vm& m, Value* x);
-// expm1_core without its clamp: for x in [-26, 89] (f32) / [-40, 710] (f64), the same bits.
-Value* expm1_unclamped(const Vm& m, Value* x);
 
 // fast() where every lane of `all` is true, slow() otherwise: one branch per vector (per
 // element in scalar code). The two must agree on the lanes where `all` holds, so a lane's
