@@ -28,6 +28,8 @@ done
 
 # CPU time (clock ticks) used by the whole machine, and by this script's finished children.
 machine_busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# Clock ticks the hypervisor gave this VM's CPUs to others (steal): part of machine_busy.
+machine_steal() { awk '/^cpu /{print $9}' /proc/stat; }
 own_busy() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 # Percent of the machine used by other processes since (busy, own, seconds) were taken.
 others_percent() {
@@ -68,7 +70,7 @@ while ((wait_quiet > 0)); do
   fi
   echo "run.sh: waiting for a quiet machine (${busy}% used by other processes)"
 done
-b0=$(machine_busy) o0=$(own_busy) t0=$(date +%s.%N)
+b0=$(machine_busy) o0=$(own_busy) t0=$(date +%s.%N) s0=$(machine_steal)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%FT%TZ)
 status=0
@@ -77,11 +79,13 @@ LD_LIBRARY_PATH=$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
   /usr/bin/python3 tools/bench/torch_bench.py --out "$out" "${bench_args[@]}" || status=$?
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 others=$(others_percent "$b0" "$o0" "$t0")
+steal=$(awk -v s0="$s0" -v s1="$(machine_steal)" -v t0="$t0" -v t1="$(date +%s.%N)" -v hz="$(getconf CLK_TCK)" \
+  -v n="$(nproc)" 'BEGIN { printf "%.0f", 100 * (s1 - s0) / (hz * n * (t1 - t0)) }')
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 torch_blas=$(LD_LIBRARY_PATH=$openblas /usr/bin/python3 -c \
   "import torch; print(torch.__version__, [l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l][:1])")
-note="Run $started on $cpu, $(nproc) hardware threads; vmapjit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime include || echo ' (with uncommitted changes)'), Release build. Other processes used ${others}% of the machine's CPU time during the measurements (load average before: $load_before; after: $load_after): the more, the noisier, the all-cores column most. torch: $torch_blas."
+note="Run $started on $cpu, $(nproc) hardware threads; vmapjit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- compiler runtime include || echo ' (with uncommitted changes)'), Release build. Other processes used ${others}% of the machine's CPU time during the measurements (of which the hypervisor took ${steal}% for other guests: steal time; load average before: $load_before; after: $load_after): the more, the noisier, the all-cores column most. torch: $torch_blas."
 /usr/bin/python3 tools/bench/report.py "$out" --note "$note"
 echo
 echo "run.sh: wrote $out/results.md, results.csv, speedup.png"
