@@ -1,15 +1,23 @@
-// codegen/emitter_transpose.cpp: a 2-D value stored transposed, by 8 x 8 register blocks.
+// codegen/emitter_transpose.cpp: a 2-D value stored transposed, by register blocks.
+#include <llvm/Analysis/VectorUtils.h>
+
 #include "codegen/emitter.h"
 
 namespace jit::cg {
 
 // A 2-D value stored transposed (rows contiguous in, columns contiguous out, 4-byte elements):
 // a parameter packed for a contraction, or elementwise ops on such a parameter (a weight's
-// scaling, hoisted). 8 x 8 blocks: the group computed a vector per row, with the lanes along the
-// row (contiguous reads), transposed in registers and stored a vector per column. Element by
-// element with the lanes along the columns, each vector is a gather (scalarized on targets
-// without a fast gather; on AVX-512, the MLP's 128 x 64 weight took 1024 gathers a call). The
-// edges that do not fill a block are computed element by element. Elementwise ops do not
+// scaling, hoisted). Element by element with the lanes along the columns, each vector would be
+// a gather (scalarized on targets without a fast gather; on AVX-512, the MLP's 128 x 64 weight
+// took 1024 gathers a call). Instead:
+// - A parameter copied as it is (the usual pack): blocks of 16 (or 8) rows by 4 columns. Each
+//   of 4 vectors is assembled from 4-element row pieces, rows k, k+4, k+8, k+12 in its 128-bit
+//   quarters (loads and inserts of 128 bits, which most ports execute), and a 4 x 4 transpose
+//   within the quarters (two unpacks a vector) leaves a column's 16 rows in each. The MLP's
+//   128 x 64 weight: 8 shuffles (the port-5 kind) per 64 elements, where 8 x 8 blocks took 24.
+// - Elementwise ops on the way: 8 x 8 blocks, the group computing a vector per row (its ops at
+//   full width), transposed in registers and stored a vector per column.
+// The edges that do not fill a block are computed element by element. Elementwise ops do not
 // care which lanes they run in: the same bits.
 // Not in the quick tier: there the shuffles cost more to compile than the gathers cost to run
 // (the MLP's first call: instruction selection 23 -> 14 ms; its quick kernel at batch 1
@@ -20,9 +28,10 @@ bool Emitter::emit_transpose(const Group& g) {
   const int64_t w = 8;  // 8 x 32-bit lanes: AVX2 and AVX-512 hosts (ymm registers on the latter)
   if (target_.quick || t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
+  const bool copy = f_.is_param(g.root);
   auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
   auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };
-  if (rows < w || cols < w || !fixed(dst.strides[0], 1) || !fixed_any(dst.strides[1])) return false;
+  if (rows < w || cols < (copy ? 4 : w) || !fixed(dst.strides[0], 1) || !fixed_any(dst.strides[1])) return false;
   // Elementwise ops (and constants) down to the leaves; every leaf of the group's shape a
   // parameter or stored value whose rows are contiguous. (Leaves of other shapes broadcast: a
   // column reads one element per vector, a row a contiguous vector, unless the row itself is
@@ -69,6 +78,57 @@ bool Emitter::emit_transpose(const Group& g) {
     width_ = saved_width, lane_var_ = saved_lane, current_root_ = saved_root;
     return x;
   };
+  auto store_column = [&](llvm::Value* x, llvm::Value* r, llvm::Value* c) {
+    llvm::Value* at = b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r);
+    tag(b_->CreateAlignedStore(x, b_->CreateGEP(et, dst.base, at), align), g.buffer);
+  };
+  // The edges: rows past the last block (all columns), then the columns past it.
+  auto edge = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    if (r0 >= r1 || c0 >= c1) return;
+    loop_range(b_->getInt64(r0), b_->getInt64(r1), 1, [&](llvm::Value* r) {
+      loop_range(b_->getInt64(c0), b_->getInt64(c1), 1, [&](llvm::Value* c) { store_column(value_at(r, c, 1), r, c); });
+    });
+  };
+  if (copy) {
+    int64_t cols_4 = cols / 4 * 4, done = 0;
+    for (int64_t h : {int64_t(16), int64_t(8)}) {
+      int64_t n = (rows - done) / h * h;
+      if (vector_lanes() < h || n == 0) continue;
+      // Within each 128-bit quarter of two vectors: unpack the low or high pairs of 32-bit
+      // elements (`wide` = 0) or of 64-bit ones (`wide` = 1).
+      auto unpack = [&](llvm::Value* a, llvm::Value* b, bool high, bool wide) {
+        std::vector<int> m;
+        for (int64_t q = 0; q < h / 4; ++q)
+          for (int e = 0; e < 4; ++e) {
+            int from_b = wide ? e / 2 : e % 2, k = wide ? e % 2 : e / 2;
+            m.push_back(static_cast<int>(4 * q + (high ? 2 : 0) + k + from_b * h));
+          }
+        return b_->CreateShuffleVector(a, b, m);
+      };
+      loop_range(b_->getInt64(done), b_->getInt64(done + n), h, [&](llvm::Value* i) {
+        loop_range(b_->getInt64(0), b_->getInt64(cols_4), 4, [&](llvm::Value* j) {
+          std::vector<llvm::Value*> v(4);
+          for (int64_t k = 0; k < 4; ++k) {
+            std::vector<llvm::Value*> pieces;
+            for (int64_t q = 0; q < h / 4; ++q) pieces.push_back(value_at(b_->CreateAdd(i, b_->getInt64(k + 4 * q)), j, 4));
+            v[k] = llvm::concatenateVectors(*b_, pieces);
+          }
+          llvm::Value* lo01 = unpack(v[0], v[1], false, false);
+          llvm::Value* hi01 = unpack(v[0], v[1], true, false);
+          llvm::Value* lo23 = unpack(v[2], v[3], false, false);
+          llvm::Value* hi23 = unpack(v[2], v[3], true, false);
+          llvm::Value* c[4] = {unpack(lo01, lo23, false, true), unpack(lo01, lo23, true, true),
+                               unpack(hi01, hi23, false, true), unpack(hi01, hi23, true, true)};
+          for (int64_t k = 0; k < 4; ++k) store_column(c[k], i, b_->CreateAdd(j, b_->getInt64(k)));
+        });
+      });
+      done += n;
+    }
+    edge(done, rows, 0, cols);
+    edge(0, done, cols_4, cols);
+    vars_.resize(base);
+    return true;
+  }
   loop_range(b_->getInt64(0), b_->getInt64(rows_w), w, [&](llvm::Value* i) {
     loop_range(b_->getInt64(0), b_->getInt64(cols_w), w, [&](llvm::Value* j) {
       std::vector<llvm::Value*> v;
@@ -93,21 +153,9 @@ bool Emitter::emit_transpose(const Group& g) {
         v[c] = shuffle(u[c], u[c + 4], {0, 1, 2, 3, 8, 9, 10, 11});
         v[c + 4] = shuffle(u[c], u[c + 4], {4, 5, 6, 7, 12, 13, 14, 15});
       }
-      llvm::Value* to = b_->CreateAdd(b_->CreateMul(j, b_->getInt64(dst_col)), i);
-      for (int64_t c = 0; c < w; ++c)
-        tag(b_->CreateAlignedStore(v[c], b_->CreateGEP(et, dst.base, b_->CreateAdd(to, b_->getInt64(c * dst_col))), align), g.buffer);
+      for (int64_t c = 0; c < w; ++c) store_column(v[c], i, b_->CreateAdd(j, b_->getInt64(c)));
     });
   });
-  // The edges: rows past the last block (all columns), then the columns past it.
-  auto edge = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-    if (r0 >= r1 || c0 >= c1) return;
-    loop_range(b_->getInt64(r0), b_->getInt64(r1), 1, [&](llvm::Value* r) {
-      loop_range(b_->getInt64(c0), b_->getInt64(c1), 1, [&](llvm::Value* c) {
-        llvm::Value* x = value_at(r, c, 1);
-        tag(b_->CreateStore(x, b_->CreateGEP(et, dst.base, b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r))), g.buffer);
-      });
-    });
-  };
   edge(rows_w, rows, 0, cols);
   edge(0, rows_w, cols_w, cols);
   vars_.resize(base);

@@ -141,7 +141,8 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
   // call: in-register blocks of the vector width where rows and columns fill them, element
   // copies at the edges, and element copies throughout for a strided weight.
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
-           {8, 8}, {16, 16}, {17, 9}, {19, 13}, {33, 40}, {64, 128}, {7, 30}, {30, 7}, {128, 10}}) {
+           {8, 8}, {16, 16}, {17, 9}, {19, 13}, {33, 40}, {64, 128}, {7, 30}, {30, 7}, {128, 10},
+           {8, 4}, {24, 5}, {25, 6}, {10, 128}, {8, 7}}) {
     CAPTURE(r);
     CAPTURE(c);
     Tensor w = jit::randn({r, c}, 11);
