@@ -291,10 +291,11 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   // them all. Such lanes are independent, so the bits are the same at any width (not so with
   // an inline reduction, whose lanes may run along the reduced dim: not widened, as the quick
   // tier's narrower lanes must give the same bits).
-  if (!target_.quick && !f_.is_param(g.root) && limit == static_cast<unsigned>(vector_lanes())) {
+  bool independent = !f_.is_param(g.root);
+  if (independent) {
     std::vector<ir::ValueId> todo{g.root};
     std::vector<bool> seen(f_.num_values());
-    bool costly = false, independent = true;
+    bool costly = false;
     while (!todo.empty() && independent) {
       const ir::Node& n = f_.node_of(todo.back());
       todo.pop_back();
@@ -304,13 +305,14 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
       for (ir::ValueId o : n.operands)
         if (is_inline(o) && !seen[o]) seen[o] = true, todo.push_back(o);
     }
-    if (costly && independent) limit *= 4;
+    if (!target_.quick && limit == static_cast<unsigned>(vector_lanes()) && costly && independent) limit *= 4;
   }
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
-  // A contraction's short lane dim (a layer's 10 outputs) takes one masked step of the next
-  // width up rather than a step and a masked one: half the multiply-adds, the same bits (each
-  // lane's sum runs along the contracted dim either way).
-  if (pow2 < trip && pow2 < static_cast<unsigned>(vector_lanes()) && is_contraction(g)) pow2 *= 2;
+  // A short lane dim (a layer's 10 outputs) takes one masked step of the next width up rather
+  // than a step and a masked one: for a contraction half the multiply-adds, for elementwise
+  // ops half the vectors (a softmax's exp of 10 logits: one). The same bits: each lane's sum
+  // runs along the contracted dim either way, and independent lanes do not see their width.
+  if (pow2 < trip && pow2 < static_cast<unsigned>(vector_lanes()) && (is_contraction(g) || independent)) pow2 *= 2;
   return std::min(limit, pow2);
 }
 
