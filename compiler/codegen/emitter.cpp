@@ -198,6 +198,24 @@ llvm::Value* Emitter::stride_value(int buffer, int dim) {
 // ---- values --------------------------------------------------------------------------------------
 
 llvm::Value* Emitter::eval(ir::ValueId v, const Index& at) {
+  if (eval_depth_ == 0) exp_memo_.clear();  // a new step: earlier values need not dominate it
+  struct Depth {
+    int& d;
+    ~Depth() { --d; }
+  } depth{++eval_depth_};
+  return eval_node(v, at);
+}
+
+llvm::Value* Emitter::shared_exp(ir::ValueId x, const Index& at, const std::function<llvm::Value*()>& make) {
+  if (!share_exp_ || eval_depth_ == 0) return make();
+  for (const SharedExp& s : exp_memo_)
+    if (s.x == x && s.at == at) return s.exp;
+  llvm::Value* r = make();
+  exp_memo_.push_back({x, at, r});
+  return r;
+}
+
+llvm::Value* Emitter::eval_node(ir::ValueId v, const Index& at) {
   int buf = s_.buffer_of[v];
   if (buf >= 0 && v != current_root_) {
     // A packed parameter (a copy with another dim innermost, made for a contraction or a
@@ -266,6 +284,24 @@ bool Emitter::is_contraction(const Group& g) const {
   return !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral;
 }
 
+Emitter::GroupOps Emitter::group_ops(const Group& g) const {
+  GroupOps r;
+  if (f_.is_param(g.root)) return r;
+  std::vector<ir::ValueId> todo{g.root};
+  std::vector<bool> seen(f_.num_values());
+  while (!todo.empty()) {
+    const ir::Node& n = f_.node_of(todo.back());
+    todo.pop_back();
+    ir::OpClass c = ir::op_info(n.op).cls;
+    r.reduces |= c == ir::OpClass::Reduction || c == ir::OpClass::Contraction;
+    r.other |= c != ir::OpClass::Elementwise && !n.operands.empty();
+    r.costly |= c == ir::OpClass::Elementwise && op_cost(n.op) >= 10;
+    for (ir::ValueId o : n.operands)
+      if (is_inline(o) && !seen[o]) seen[o] = true, todo.push_back(o);
+  }
+  return r;
+}
+
 // Lanes for a loop of `trip` iterations: a power of two up to the vector registers' width. A
 // contraction takes several registers' worth: each operand element loaded for one lane group
 // then serves them all (an unroll-and-jam along the lanes). With the jam of 4 along another dim
@@ -291,22 +327,9 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
   // them all. Such lanes are independent, so the bits are the same at any width (not so with
   // an inline reduction, whose lanes may run along the reduced dim: not widened, as the quick
   // tier's narrower lanes must give the same bits).
-  bool independent = !f_.is_param(g.root);
-  if (independent) {
-    std::vector<ir::ValueId> todo{g.root};
-    std::vector<bool> seen(f_.num_values());
-    bool costly = false;
-    while (!todo.empty() && independent) {
-      const ir::Node& n = f_.node_of(todo.back());
-      todo.pop_back();
-      ir::OpClass c = ir::op_info(n.op).cls;
-      independent = c != ir::OpClass::Reduction && c != ir::OpClass::Contraction;
-      costly |= c == ir::OpClass::Elementwise && op_cost(n.op) >= 10;
-      for (ir::ValueId o : n.operands)
-        if (is_inline(o) && !seen[o]) seen[o] = true, todo.push_back(o);
-    }
-    if (!target_.quick && limit == static_cast<unsigned>(vector_lanes()) && costly && independent) limit *= 4;
-  }
+  GroupOps ops = group_ops(g);
+  bool independent = !f_.is_param(g.root) && !ops.reduces;
+  if (!target_.quick && limit == static_cast<unsigned>(vector_lanes()) && ops.costly && independent) limit *= 4;
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
   // A short lane dim (a layer's 10 outputs) takes one masked step of the next width up rather
   // than a step and a masked one: for a contraction half the multiply-adds, for elementwise
@@ -317,6 +340,10 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
 }
 
 void Emitter::emit_group(const Group& g) {
+  struct Share {
+    bool& on;
+    ~Share() { on = false; }
+  } share{share_exp_ = !f_.is_param(g.root) && !group_ops(g).other};
   if (emit_transpose(g)) return;
   const ir::Type& t = s_.buffers[g.buffer].type;
   int64_t rank = t.rank();

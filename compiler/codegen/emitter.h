@@ -30,6 +30,7 @@ struct IndexDim {
   llvm::Value* dyn = nullptr;  // i64 (uniform) or <W x i64>; null in analysis mode
 
   static IndexDim constant(int64_t c) { return {{}, c, false, nullptr}; }
+  bool operator==(const IndexDim&) const = default;
   static IndexDim var(int v, int64_t coef = 1);
   IndexDim scaled(int64_t k) const;            // affine only
   IndexDim plus(const IndexDim& o) const;      // affine only
@@ -66,6 +67,10 @@ class Emitter {
 
   // ---- the interface lowering rules use ---------------------------------------------------------
   bool analyzing() const { return analyzing_; }
+  // exp of value x at `at` for exp and sigmoid, by make(): computed once per (x, at) in a step
+  // of a group of elementwise ops only, whose steps are straight-line code (branches that join
+  // again), so the first value dominates every later use. The same bits as computing it again.
+  llvm::Value* shared_exp(ir::ValueId x, const Index& at, const std::function<llvm::Value*()>& make);
   // When > 1, the contraction being lowered computes this many results at once, at its index
   // and at the next ones along loop var jam_var(); it returns them as a struct.
   int64_t jam() const { return jam_; }
@@ -158,10 +163,18 @@ class Emitter {
   };
 
   void emit_function(const std::string& name, bool body);
+  llvm::Value* eval_node(ir::ValueId v, const Index& at);  // eval without the step bookkeeping
   void emit_group(const Group& g);
   bool emit_transpose(const Group& g);
   unsigned lane_width(const Group& g, int64_t trip) const;
   bool is_contraction(const Group& g) const;  // the group's root is a dot_general
+  // What the group's root and inline nodes are (a parameter's copy: none of these).
+  struct GroupOps {
+    bool reduces = false;  // a reduction or contraction: loops inside a step
+    bool other = false;    // an op neither elementwise nor operand-free (layout, ...)
+    bool costly = false;   // a transcendental
+  };
+  GroupOps group_ops(const Group& g) const;
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);
   llvm::Value* select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y);
@@ -210,6 +223,14 @@ class Emitter {
   int64_t jam_ = 1;              // at the values jam_values_ of the var
   std::vector<llvm::Value*> jam_values_;
   bool analyzing_ = false;
+  bool share_exp_ = false;  // the group being emitted is elementwise ops only
+  int eval_depth_ = 0;      // eval's nesting: a step's value starts at depth 0
+  struct SharedExp {
+    ir::ValueId x;
+    Index at;
+    llvm::Value* exp;
+  };
+  std::vector<SharedExp> exp_memo_;  // the step's exp(x)
   double cost_ = 0;
   double cost_scale_ = 1;
   llvm::StructType* args_type_ = nullptr;

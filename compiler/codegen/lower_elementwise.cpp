@@ -108,7 +108,12 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
       Value* r = B.CreateSelect(pos, c(1), B.CreateSelect(neg, c(-1), c(0)));
       return fl ? B.CreateSelect(B.CreateFCmpUNO(x[0], x[0]), x[0], r) : r;
     }
-    case OpId::Exp: return emit_math(e, MathFn::Exp, x);
+    case OpId::Exp: case OpId::Sigmoid: {
+      // sigmoid is e/(1+e) with e = exp(x): a group computing both of one x computes e once.
+      Value* ex = e.shared_exp(n.operands[0], broadcast_index(f.type(n.operands[0]), n.type, at),
+                               [&] { return emit_math(e, MathFn::Exp, x); });
+      return n.op == OpId::Exp ? ex : emit_sigmoid_from_exp(B, ex);
+    }
     case OpId::Log: return emit_math(e, MathFn::Log, x);
     case OpId::Log1p: return emit_math(e, MathFn::Log1p, x);
     case OpId::Expm1: return emit_math(e, MathFn::Expm1, x);
@@ -120,7 +125,6 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::Cos: return emit_math(e, MathFn::Cos, x);
     case OpId::Tan: return emit_math(e, MathFn::Tan, x);
     case OpId::Tanh: return emit_math(e, MathFn::Tanh, x);
-    case OpId::Sigmoid: return emit_math(e, MathFn::Sigmoid, x);
     case OpId::Erf: return emit_math(e, MathFn::Erf, x);
     case OpId::Gelu:
       return emit_math(e, n.attrs.get_int("approximate") ? MathFn::GeluTanh : MathFn::GeluErf, x);

@@ -147,6 +147,12 @@ llvm::Value* emit_branch_all(llvm::IRBuilderBase& B, llvm::Value* all, const std
   return r;
 }
 
+llvm::Value* emit_sigmoid_from_exp(llvm::IRBuilderBase& b, llvm::Value* e) {
+  llvm::IRBuilderBase::FastMathFlagGuard guard(b);
+  b.clearFastMathFlags();
+  return vm::sigmoid_from_exp(vm::Vm(b, e->getType(), false, false), e);
+}
+
 llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, const MathOptions& options) {
   assert(!args.empty() && "emit_math: no argument");
   llvm::Type* t = args[0]->getType();

@@ -24,8 +24,8 @@ enum class MathFn {
   Log1p,     // log(u), u = 1 + x, plus (the exact rounding error of u) / u. f32 0.84, f64 0.82
   Expm1,     // 2 (2^(n-1) expm1(r) + 2^(n-1) - 1/2) with one FMA. f32 1.60, f64 1.80
   Tanh,      // e/(e+2) below 0.55, 1 - 2/(e+2) above, e = expm1(2|x|). f32 2.46, f64 2.54
-  Sigmoid,   // 1/(1+e) for x >= 0, e/(1+e) below (denormal results), e = exp(-|x|).
-             // f32 2.40, f64 2.29
+  Sigmoid,   // e/(1+e), e = exp(x) capped where the quotient is 1 (exp(x) is shared with a
+             // group's exp of the same x). f32 2.40, f64 2.29
   Erf,       // x P(x^2) below 0.75; above 1 - erfc, erfc(a) = t exp(-a^2 + Q(t)), t = 1/(1+a/2),
              // a^2 exact by FMA. f32 1.57, f64 1.92
   GeluErf,   // x/2 (1 + erf(x/sqrt 2)); the cancelling side as x/2 erfc(-x/sqrt 2), in f64 for
@@ -60,5 +60,8 @@ llvm::Value* emit_branch_all(llvm::IRBuilderBase& b, llvm::Value* all, const std
 // Emits fn applied elementwise to args (one argument, two for Pow), all of one type: float or
 // double, scalar or fixed vector. Returns a value of that type.
 llvm::Value* emit_math(llvm::IRBuilderBase& b, MathFn fn, llvm::ArrayRef<llvm::Value*> args, const MathOptions& options = {});
+
+// Sigmoid of x from e = emit_math(Exp, x): the same bits as emit_math(Sigmoid, x).
+llvm::Value* emit_sigmoid_from_exp(llvm::IRBuilderBase& b, llvm::Value* e);
 
 }  // namespace jit::cg

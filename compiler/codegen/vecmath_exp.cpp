@@ -211,13 +211,17 @@ Value* emit_tanh(const Vm& m, Value* x) {
                     [&] { return tanh_of(expm1_half(m, m.mul(m.c(2), a), true), true); });
 }
 
-Value* emit_sigmoid(const Vm& m, Value* x) {
-  // e = exp(-|x|) never overflows: 1/(1+e) for x >= 0, e/(1+e) below (down to denormals).
-  Value* t = m.neg(m.abs(x));
-  auto sigmoid_of = [&](Value* e) { return m.div(m.sel(m.ge(x, m.c(0)), m.c(1), e), m.add(m.c(1), e)); };
-  return branch_all(m, exp_in_fast_range(m, t), [&] { return sigmoid_of(exp_fast(m, t)); },
-                    [&] { return m.sel(m.isnan(x), x, sigmoid_of(exp_core(m, t))); });
+// sigmoid(x) = e/(1+e) with e = exp(x): exp's cost and no more, and a group computing exp(x)
+// too computes it once (lower_elementwise shares it: the same bits either way). e is capped at
+// 2^100 (f32) / 2^600 (f64), where e/(1+e) rounds to 1 already, so that exp's overflow gives 1,
+// not inf/inf; NaN passes the cap (a select on cap < e). Below, e/(1+e) is e's own denormal.
+Value* sigmoid_from_exp(const Vm& m, Value* e) {
+  Value* cap = m.c(m.f32 ? 0x1p100 : 0x1p600);
+  Value* capped = m.sel(m.lt(cap, e), cap, e);
+  return m.div(capped, m.add(m.c(1), capped));
 }
+
+Value* emit_sigmoid(const Vm& m, Value* x) { return sigmoid_from_exp(m, emit_exp(m, x)); }
 
 Value* emit_pow(const Vm& m, Value* x, Value* y) {
   auto& B = m.b;

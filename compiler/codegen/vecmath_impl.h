@@ -107,6 +107,7 @@ Value* emit_log(const Vm& m, Value* x);
 Value* emit_log1p(const Vm& m, Value* x);
 Value* emit_tanh(const Vm& m, Value* x);
 Value* emit_sigmoid(const Vm& m, Value* x);
+Value* sigmoid_from_exp(const Vm& m, Value* e);
 Value* emit_pow(const Vm& m, Value* x, Value* y);
 Value* emit_erf(const Vm& m, Value* x);
 Value* emit_gelu_erf(const Vm& m, Value* x);

@@ -347,6 +347,33 @@ TEST_CASE("backend: an element's transcendental does not depend on its vector ne
   }
 }
 
+TEST_CASE("backend: sigmoid and exp of one x in one group share exp(x), each with its own bits") {
+  // sigmoid(x) is e/(1+e) with e = exp(x); a group with both computes e once. Each result must
+  // be the bits of the op compiled alone: exp overflowing (sigmoid 1), underflowing through the
+  // denormals (sigmoid tiny), and the fast path's vectors.
+  std::vector<float> v;
+  for (int i = 0; i < 300; ++i) v.push_back(-110.f + 0.7f * i + 0.013f * (i % 7));
+  for (float odd : {INFINITY, -INFINITY, 0.f, -0.f, 88.7f, 88.8f, -103.9f, 1e-30f}) v.push_back(odd);
+  Tensor x = jit::from_blob(v.data(), {int64_t(v.size()) / 4, 4}, jit::DType::f32).contiguous();
+  for (auto tiering : {jit::Tiering::Optimized, jit::Tiering::Quick}) {
+    CAPTURE(int(tiering));
+    jit::VmapOptions o{.tiering = tiering};
+    Tensor both = jit::vmap([](const Tensor& a) { return jit::sigmoid(a) - jit::exp(a); }, 0, 0, o)(x);
+    Tensor s = jit::vmap([](const Tensor& a) { return jit::sigmoid(a); }, 0, 0, o)(x);
+    Tensor e = jit::vmap([](const Tensor& a) { return jit::exp(a); }, 0, 0, o)(x);
+    // Of another x: nothing shared.
+    Tensor apart = jit::vmap([](const Tensor& a) { return jit::sigmoid(a) - jit::exp(a * 0.5); }, 0, 0, o)(x);
+    Tensor e_half = jit::vmap([](const Tensor& a) { return jit::exp(a * 0.5); }, 0, 0, o)(x);
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      CAPTURE(v[i]);
+      float want = s.data<float>()[i] - e.data<float>()[i], got = both.data<float>()[i];
+      CHECK(std::memcmp(&got, &want, sizeof(float)) == 0);
+      want = s.data<float>()[i] - e_half.data<float>()[i], got = apart.data<float>()[i];
+      CHECK(std::memcmp(&got, &want, sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("backend: in_dims other than 0, negative, none, and strided inputs") {
   Tensor x = jit::randn({5, 23}, 1), y = jit::randn({23, 5}, 2);
   auto f = [](const Tensor& a, const Tensor& b) { return jit::exp(a) * b + jit::dot(a, b); };
