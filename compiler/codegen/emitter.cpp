@@ -293,7 +293,8 @@ Emitter::GroupOps Emitter::group_ops(const Group& g) const {
     const ir::Node& n = f_.node_of(todo.back());
     todo.pop_back();
     ir::OpClass c = ir::op_info(n.op).cls;
-    r.reduces |= c == ir::OpClass::Reduction || c == ir::OpClass::Contraction;
+    // (scatter_add is a layout op that reduces inside its lowering)
+    r.reduces |= c == ir::OpClass::Reduction || c == ir::OpClass::Contraction || n.op == ir::OpId::ScatterAdd;
     r.other |= c != ir::OpClass::Elementwise && !n.operands.empty();
     r.costly |= c == ir::OpClass::Elementwise && op_cost(n.op) >= 10;
     for (ir::ValueId o : n.operands)

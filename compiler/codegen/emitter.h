@@ -67,6 +67,7 @@ class Emitter {
 
   // ---- the interface lowering rules use ---------------------------------------------------------
   bool analyzing() const { return analyzing_; }
+  llvm::Value* active_lanes() const { return mask_; }  // a remainder step's <W x i1>, or null
   // exp of value x at `at` for exp and sigmoid, by make(): computed once per (x, at) in a step
   // of a group of elementwise ops only, whose steps are straight-line code (branches that join
   // again), so the first value dominates every later use. The same bits as computing it again.

@@ -122,7 +122,8 @@ Value* emit_gelu_tanh(const Vm& m, Value* x) {
   constexpr long double k2 = 2 * 0.797884560802865355879892119868763737L;  // 2 sqrt(2/pi)
   constexpr long double c3 = 0.044715L;
   int scale = m.f32 ? 32 : 64;
-  // w = 2u in extended precision; then x sigmoid(w) as sigmoid: e = exp(-|w|) never overflows.
+  // w = 2u in extended precision; then x sigmoid(w) by the form 1/(1+e) or e/(1+e) with
+  // e = exp(-|w|), which never overflows (sigmoid itself now takes e/(1+e) with e = exp(w)).
   Value *e, *neg, *under;
   if (m.f32) {
     Vm d = m.with_elem(B.getDoubleTy());
