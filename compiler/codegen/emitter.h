@@ -171,7 +171,7 @@ class Emitter {
   bool is_contraction(const Group& g) const;  // the group's root is a dot_general
   // What the group's root and inline nodes are (a parameter's copy: none of these).
   struct GroupOps {
-    bool reduces = false;  // a reduction or contraction: loops inside a step
+    bool reduces = false;  // a reduction, contraction or scatter_add: loops inside a step
     bool other = false;    // an op neither elementwise nor operand-free (layout, ...)
     bool costly = false;   // a transcendental
   };

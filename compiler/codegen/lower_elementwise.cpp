@@ -73,9 +73,9 @@ Value* divide(Emitter& e, Value* x, Value* d) {
   Value* q = fma(r, y, q0);
   // A remainder step's inactive lanes (zeros, below the range) do not send it down the slow path.
   Value* q_ok = within(q, cv(0x1p-40), cv(0x1p80));
-  if (Value* m = e.active_lanes(); m && m->getType()->getScalarType()->isIntegerTy(1) &&
-                                    llvm::cast<llvm::FixedVectorType>(m->getType())->getNumElements() ==
-                                        llvm::cast<llvm::FixedVectorType>(q->getType())->getNumElements())
+  Value* m = e.active_lanes();
+  auto* mt = m ? llvm::dyn_cast<llvm::FixedVectorType>(m->getType()) : nullptr;
+  if (mt && mt->getNumElements() == llvm::cast<llvm::FixedVectorType>(q->getType())->getNumElements())
     q_ok = B.CreateOr(q_ok, B.CreateNot(m));
   Value* ok = B.CreateAnd(within(s, c(0x1p-20), c(0x1p20)), B.CreateAndReduce(q_ok));
   return emit_branch_all(B, ok, [&] { return q; }, [&] { return B.CreateFDiv(x, d); });
