@@ -45,6 +45,10 @@ struct Stride {
   bool runtime = false;      // read from the kernel arguments
 };
 
+// A call whose outputs take at least this many bytes streams its aligned full-vector stores
+// past the caches (twice the 2 MiB L2 of the machines we measure: such outputs leave it anyway).
+constexpr int64_t kStreamBytes = int64_t(4) << 20;
+
 // The kernel's argument block (C layout; runtime/compiled_executable.cpp fills it).
 struct KernelArgs {
   void* const* ptrs;      // params, then outputs
@@ -152,6 +156,7 @@ class Emitter {
     std::vector<Stride> strides;
     std::vector<llvm::Value*> runtime_strides;
     DType dtype;
+    llvm::Value* stream = nullptr;  // an output of the body: whether this call streams its stores
   };
 
   // The address of `at` in a buffer: one pointer (the lanes are contiguous, or uniform when
@@ -205,6 +210,11 @@ class Emitter {
   llvm::Function* fn_ = nullptr;
   llvm::Value* args_ = nullptr;
   llvm::Value* tile_begin_ = nullptr;  // body: the first sample of the current tile
+  // Body: whether this call writes enough output to stream it (kStreamBytes), and whether any
+  // store was emitted as a streaming one (then the body ends with a store fence).
+  llvm::Value* stream_ = nullptr;
+  bool streamed_ = false;
+  void store_streaming(llvm::Value* v, llvm::Value* ptr, unsigned bytes, llvm::Value* stream, int buffer);
   llvm::Value* tile_end_ = nullptr;
   std::vector<BufferView> views_;
   std::vector<llvm::MDNode*> scope_, noalias_;  // per buffer

@@ -183,6 +183,8 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   } else if (a.lane_step == 1) {
     if (mask_)
       tag(b_->CreateMaskedStore(v, a.ptr, align, mask_), buffer);
+    else if (views_[buffer].stream)
+      store_streaming(v, a.ptr, width_ * dtype_size(dt), views_[buffer].stream, buffer);
     else
       tag(b_->CreateAlignedStore(v, a.ptr, align), buffer);
   } else if (a.lane_step == 0) {
@@ -191,6 +193,32 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   } else {
     tag(b_->CreateMaskedScatter(v, a.ptrs, align, mask_), buffer);
   }
+}
+
+// A full vector's store: streaming where `stream` holds and ptr is aligned to the vector's
+// size (as MOVNT needs), else cached. The branch goes the same way for a whole call but where
+// a row's alignment alternates.
+void Emitter::store_streaming(llvm::Value* v, llvm::Value* ptr, unsigned bytes, llvm::Value* stream, int buffer) {
+  if (bytes < 16 || (bytes & (bytes - 1))) {
+    tag(b_->CreateAlignedStore(v, ptr, llvm::Align(dtype_size(views_[buffer].dtype))), buffer);
+    return;
+  }
+  streamed_ = true;
+  llvm::Value* misaligned = b_->CreateAnd(b_->CreatePtrToInt(ptr, b_->getInt64Ty()), b_->getInt64(bytes - 1));
+  llvm::Value* go = b_->CreateAnd(stream, b_->CreateICmpEQ(misaligned, b_->getInt64(0)));
+  auto* nt = llvm::BasicBlock::Create(ctx_, "store.stream", fn_);
+  auto* cached = llvm::BasicBlock::Create(ctx_, "store.cached", fn_);
+  auto* join = llvm::BasicBlock::Create(ctx_, "store.done", fn_);
+  b_->CreateCondBr(go, nt, cached);
+  b_->SetInsertPoint(nt);
+  auto* st = llvm::cast<llvm::StoreInst>(tag(b_->CreateAlignedStore(v, ptr, llvm::Align(bytes)), buffer));
+  st->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                  llvm::MDNode::get(ctx_, {llvm::ConstantAsMetadata::get(b_->getInt32(1))}));
+  b_->CreateBr(join);
+  b_->SetInsertPoint(cached);
+  tag(b_->CreateAlignedStore(v, ptr, llvm::Align(dtype_size(views_[buffer].dtype))), buffer);
+  b_->CreateBr(join);
+  b_->SetInsertPoint(join);
 }
 
 // Each buffer is its own alias scope, disjoint from every other buffer's: outputs overlap no

@@ -30,7 +30,10 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 for var in ("VMAPJIT_DUMP", "VMAPJIT_LOG"):
     config.environment.pop(var, None)
 
-# Features of the host, whose vector width the compiled code takes: `REQUIRES: avx512`.
+# Features of the host, whose vector width the compiled code takes: `REQUIRES: avx512`; and its
+# architecture (x86's streaming stores): `REQUIRES: x86`.
+if os.uname().machine == "x86_64":
+    config.available_features.add("x86")
 with open("/proc/cpuinfo") as cpuinfo:
     if " avx512f" in cpuinfo.read():
         config.available_features.add("avx512")

@@ -40,6 +40,41 @@ TEST_CASE("backend: tiers give the same bits on transcendentals, reductions and 
   agree("int matmul", [](const Tensor& a) { return jit::matmul(a, jit::transpose(a, 0, 1)); }, 0, xi);
 }
 
+TEST_CASE("backend: outputs of 4 MiB and more stream past the caches: the same bits at any alignment") {
+  // At 4 MiB of output a call's aligned full-vector stores stream (MOVNT, which faults on an
+  // address not aligned to the vector's size) and the rest are cached: here into buffers of
+  // every alignment, from one thread and two, against the quick tier, which never streams.
+  // An elementwise group (lanes along the sample, remainders masked: 1000 floats a row, so
+  // the rows' alignment alternates), a softmax (reduced then stored) and a contraction (a
+  // register block's stores).
+  std::vector<float> mem(1100 * 1024);
+  float* aligned = mem.data();
+  while (reinterpret_cast<uintptr_t>(aligned) % 64) ++aligned;
+  auto check = [&](const char* what, auto f, jit::Shape sample, int64_t batch, const std::vector<Tensor>& args) {
+    INFO(what);
+    auto quick = jit::vmap(f, 0, 0, {.name = what, .tiering = jit::Tiering::Quick});
+    Tensor want = quick(args[0], args[1]);
+    jit::Shape shape{batch};
+    shape.insert(shape.end(), sample.begin(), sample.end());
+    for (int threads : {1, 2}) {
+      auto opt = jit::vmap(f, 0, 0, {.threads = threads, .name = what, .tiering = jit::Tiering::Optimized});
+      CHECK(same_bits(opt(args[0], args[1]), want));
+      for (int64_t offset : {0, 1, 4, 8, 16}) {  // floats: 64-, 4-, 16-, 32- and 64-byte aligned
+        INFO("threads ", threads, ", output ", offset, " floats past a 64-byte boundary");
+        Tensor out = jit::from_blob(aligned + offset, shape, jit::DType::f32);
+        opt.into({out}, args[0], args[1]);
+        CHECK(same_bits(out, want));
+      }
+    }
+  };
+  Tensor x = batch_of({1000}, 1050, 41), y = batch_of({1000}, 1050, 42);
+  check("streamed elementwise", [](const Tensor& a, const Tensor& b) { return jit::tanh(a) * b + 1.0; }, {1000}, 1050, {x, y});
+  Tensor s = batch_of({1024}, 1024, 43);
+  check("streamed softmax", [](const Tensor& a, const Tensor& b) { return jit::softmax(a, 0) + b; }, {1024}, 1024, {s, s});
+  Tensor m = batch_of({16, 16}, 4096, 44), n = batch_of({16, 16}, 4096, 45);
+  check("streamed matmul", [](const Tensor& a, const Tensor& b) { return jit::matmul(a, b); }, {16, 16}, 4096, {m, n});
+}
+
 TEST_CASE("backend: tiered compiles: quick kernels first, then the optimized ones, same results") {
   auto f = jit::vmap([](const Tensor& a) { return jit::softmax(jit::tanh(a) * 3.0, 0); });
   Tensor x = jit::randn({37, 50}, 1);
