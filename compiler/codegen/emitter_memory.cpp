@@ -195,14 +195,18 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   }
 }
 
-// A full vector's store: streaming where `stream` holds and ptr is aligned to the vector's
-// size (as MOVNT needs), else cached. The branch goes the same way for a whole call but where
-// a row's alignment alternates.
+// A full vector's store: streaming where `stream` holds and ptr is aligned to a cache line
+// (MOVNT needs its operand's alignment; a register of 64 bytes or more is whole lines), else
+// cached. Narrower vectors are cached: a line streamed in pieces that do not meet in the
+// write-combining buffer is written to memory in parts. The branch goes the same way for a
+// whole call but where a row's alignment alternates.
 void Emitter::store_streaming(llvm::Value* v, llvm::Value* ptr, unsigned bytes, llvm::Value* stream, int buffer) {
-  if (bytes < 16 || (bytes & (bytes - 1))) {
+  const unsigned line = 64;
+  if (bytes % line) {
     tag(b_->CreateAlignedStore(v, ptr, llvm::Align(dtype_size(views_[buffer].dtype))), buffer);
     return;
   }
+  bytes = line;
   streamed_ = true;
   llvm::Value* misaligned = b_->CreateAnd(b_->CreatePtrToInt(ptr, b_->getInt64Ty()), b_->getInt64(bytes - 1));
   llvm::Value* go = b_->CreateAnd(stream, b_->CreateICmpEQ(misaligned, b_->getInt64(0)));
