@@ -152,22 +152,15 @@ void Emitter::setup_buffers(bool body) {
   setup_alias_scopes();
   views_.assign(s_.buffers.size(), {});
   int64_t stride_off = 0;
-  // Stores stream past the caches (x86's MOVNT, where a full vector's address is aligned to its
-  // size) when the call's outputs are too big to stay in them: they skip reading each line
-  // before writing it, a third of the memory traffic of a copy. Smaller outputs are cached, for
-  // whoever reads them next. Not in the quick tier (the same bits either way).
+  // Stores of whole cache lines stream past the caches (x86's MOVNT, at line-aligned addresses)
+  // when the call's outputs are too big to stay in them: they skip reading each line before
+  // writing it, a third of the memory traffic of a copy. Smaller outputs are cached, for whoever
+  // reads them next, and so are outputs the kernel reads back. Not in the quick tier (the same
+  // bits either way).
   stream_ = nullptr, streamed_ = false;
-  if (body && !target_.quick && llvm::StringRef(target_.triple).starts_with("x86_64")) {
-    int64_t per_sample = 0;
-    for (const Buffer& buf : s_.buffers) {
-      if (buf.kind != BufKind::Output) continue;
-      int64_t n = dtype_size(buf.type.dtype);
-      for (int64_t e : buf.type.shape) n *= e == ir::kDyn ? 1 : e;
-      per_sample += n;
-    }
-    if (per_sample > 0)
-      stream_ = b_->CreateICmpSGE(b_->CreateMul(arg_field(6), b_->getInt64(per_sample)), b_->getInt64(kStreamBytes));
-  }
+  if (body && !target_.quick && s_.output_sample_bytes > 0 && llvm::StringRef(target_.triple).starts_with("x86_64"))
+    stream_ = b_->CreateICmpSGE(b_->CreateMul(arg_field(6), b_->getInt64(s_.output_sample_bytes)),
+                                b_->getInt64(kStreamBytes));
   for (size_t i = 0; i < s_.buffers.size(); ++i) {
     const Buffer& buf = s_.buffers[i];
     BufferView& v = views_[i];
@@ -179,7 +172,7 @@ void Emitter::setup_buffers(bool body) {
     int slot = buf.kind == BufKind::Output ? s_.num_params + buf.index : buf.index;
     if (external) {
       v.base = b_->CreateLoad(b_->getPtrTy(), b_->CreateConstGEP1_64(b_->getPtrTy(), arg_field(0), slot));
-      if (buf.kind == BufKind::Output) v.stream = stream_;
+      v.stream = stream_ && buf.kind == BufKind::Output && buf.streamable;
     } else if (buf.kind == BufKind::Hoisted) {
       v.base = b_->CreateGEP(b_->getInt8Ty(), arg_field(2), b_->getInt64(buf.offset));
     }
@@ -213,7 +206,6 @@ void Emitter::setup_buffers(bool body) {
     }
     if (external) stride_off += rank;
   }
-  (void)body;
 }
 
 llvm::Value* Emitter::stride_value(int buffer, int dim) {

@@ -45,9 +45,11 @@ struct Stride {
   bool runtime = false;      // read from the kernel arguments
 };
 
-// A call whose outputs take at least this many bytes streams its aligned full-vector stores
-// past the caches (twice the 2 MiB L2 of the machines we measure: such outputs leave it anyway).
+// A call whose batched outputs take at least this many bytes streams its stores of whole cache
+// lines past the caches (twice the 2 MiB L2 of the machines we measure: such outputs leave it
+// anyway).
 constexpr int64_t kStreamBytes = int64_t(4) << 20;
+constexpr unsigned kCacheLine = 64;
 
 // The kernel's argument block (C layout; runtime/compiled_executable.cpp fills it).
 struct KernelArgs {
@@ -156,7 +158,7 @@ class Emitter {
     std::vector<Stride> strides;
     std::vector<llvm::Value*> runtime_strides;
     DType dtype;
-    llvm::Value* stream = nullptr;  // an output of the body: whether this call streams its stores
+    bool stream = false;  // a streamable output of the body: its stores stream where stream_ holds
   };
 
   // The address of `at` in a buffer: one pointer (the lanes are contiguous, or uniform when
@@ -193,6 +195,9 @@ class Emitter {
   int64_t lane_step(int buffer, const Index& at) const;
   llvm::Value* load(int buffer, const Index& at);
   void store(int buffer, const Index& at, llvm::Value* v);
+  // A full vector's store into an output, streamed where this call streams and the address is
+  // a cache line's; false (nothing emitted) for a vector not of whole lines.
+  bool store_streaming(llvm::Value* v, llvm::Value* ptr, int buffer);
   llvm::Value* stride_value(int buffer, int dim);
   void setup_buffers(bool body);
   void setup_alias_scopes();
@@ -214,7 +219,6 @@ class Emitter {
   // store was emitted as a streaming one (then the body ends with a store fence).
   llvm::Value* stream_ = nullptr;
   bool streamed_ = false;
-  void store_streaming(llvm::Value* v, llvm::Value* ptr, unsigned bytes, llvm::Value* stream, int buffer);
   llvm::Value* tile_end_ = nullptr;
   std::vector<BufferView> views_;
   std::vector<llvm::MDNode*> scope_, noalias_;  // per buffer

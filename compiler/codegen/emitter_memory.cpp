@@ -183,9 +183,7 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   } else if (a.lane_step == 1) {
     if (mask_)
       tag(b_->CreateMaskedStore(v, a.ptr, align, mask_), buffer);
-    else if (views_[buffer].stream)
-      store_streaming(v, a.ptr, width_ * dtype_size(dt), views_[buffer].stream, buffer);
-    else
+    else if (!views_[buffer].stream || !store_streaming(v, a.ptr, buffer))
       tag(b_->CreateAlignedStore(v, a.ptr, align), buffer);
   } else if (a.lane_step == 0) {
     // Every lane names the same element, with the same value: store lane 0 (always active).
@@ -195,27 +193,23 @@ void Emitter::store(int buffer, const Index& at, llvm::Value* v) {
   }
 }
 
-// A full vector's store: streaming where `stream` holds and ptr is aligned to a cache line
-// (MOVNT needs its operand's alignment; a register of 64 bytes or more is whole lines), else
-// cached. Narrower vectors are cached: a line streamed in pieces that do not meet in the
-// write-combining buffer is written to memory in parts. The branch goes the same way for a
-// whole call but where a row's alignment alternates.
-void Emitter::store_streaming(llvm::Value* v, llvm::Value* ptr, unsigned bytes, llvm::Value* stream, int buffer) {
-  const unsigned line = 64;
-  if (bytes % line) {
-    tag(b_->CreateAlignedStore(v, ptr, llvm::Align(dtype_size(views_[buffer].dtype))), buffer);
-    return;
-  }
-  bytes = line;
+// Streaming where stream_ holds and the address is a cache line's (MOVNT needs its operand's
+// alignment; a vector of 64 bytes or more is whole lines), else cached. Narrower vectors are
+// not streamed: a line streamed in pieces that do not meet in the write-combining buffer is
+// written to memory in parts. The branch goes the same way for a whole call but where a row's
+// alignment alternates.
+bool Emitter::store_streaming(llvm::Value* v, llvm::Value* ptr, int buffer) {
+  uint64_t bytes = v->getType()->getPrimitiveSizeInBits().getFixedValue() / 8;
+  if (bytes % kCacheLine) return false;
   streamed_ = true;
-  llvm::Value* misaligned = b_->CreateAnd(b_->CreatePtrToInt(ptr, b_->getInt64Ty()), b_->getInt64(bytes - 1));
-  llvm::Value* go = b_->CreateAnd(stream, b_->CreateICmpEQ(misaligned, b_->getInt64(0)));
+  llvm::Value* misaligned = b_->CreateAnd(b_->CreatePtrToInt(ptr, b_->getInt64Ty()), b_->getInt64(kCacheLine - 1));
+  llvm::Value* go = b_->CreateAnd(stream_, b_->CreateICmpEQ(misaligned, b_->getInt64(0)));
   auto* nt = llvm::BasicBlock::Create(ctx_, "store.stream", fn_);
   auto* cached = llvm::BasicBlock::Create(ctx_, "store.cached", fn_);
   auto* join = llvm::BasicBlock::Create(ctx_, "store.done", fn_);
   b_->CreateCondBr(go, nt, cached);
   b_->SetInsertPoint(nt);
-  auto* st = llvm::cast<llvm::StoreInst>(tag(b_->CreateAlignedStore(v, ptr, llvm::Align(bytes)), buffer));
+  auto* st = llvm::cast<llvm::StoreInst>(tag(b_->CreateAlignedStore(v, ptr, llvm::Align(kCacheLine)), buffer));
   st->setMetadata(llvm::LLVMContext::MD_nontemporal,
                   llvm::MDNode::get(ctx_, {llvm::ConstantAsMetadata::get(b_->getInt32(1))}));
   b_->CreateBr(join);
@@ -223,6 +217,7 @@ void Emitter::store_streaming(llvm::Value* v, llvm::Value* ptr, unsigned bytes, 
   tag(b_->CreateAlignedStore(v, ptr, llvm::Align(dtype_size(views_[buffer].dtype))), buffer);
   b_->CreateBr(join);
   b_->SetInsertPoint(join);
+  return true;
 }
 
 // Each buffer is its own alias scope, disjoint from every other buffer's: outputs overlap no

@@ -271,6 +271,15 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse) {
 
     (is_batched(f.type(v)) ? s.body : s.prologue).push_back({v, out_buffer[k]});
   }
+  // An output holding a value that another node uses, or that is returned again (the copy
+  // reads it), is read back; the others are only written.
+  for (size_t k = 0; k < f.outputs.size(); ++k) {
+    ir::ValueId v = f.outputs[k];
+    Buffer& b = s.buffers[out_buffer[k]];
+    if (!is_batched(b.type)) continue;
+    s.output_sample_bytes += sample_bytes(b.type);
+    b.streamable = s.buffer_of[v] != out_buffer[k] || uses[v] == 1;
+  }
   // Memory: hoisted values once per call, scratch per tile. A tile's batched arguments count
   // toward its size too: a group may read them many times (a contraction with few outputs and
   // a long contracted dim reads each sample's row once per output), and a tile sized by the

@@ -33,6 +33,9 @@ struct Buffer {
   int64_t offset = 0; // Hoisted/Scratch: byte offset in the block (Scratch: of a whole tile)
   // Hoisted/Scratch: the dims in memory order, outermost first (empty: row-major).
   std::vector<int> order;
+  // Output: batched, written once and never read back by the kernel (no later group loads
+  // it): its stores may stream past the caches.
+  bool streamable = false;
 };
 
 struct Group {
@@ -47,6 +50,7 @@ struct Schedule {
   int64_t hoisted_bytes = 0;
   int64_t scratch_bytes = 0;   // per tile
   int64_t tile = 0;            // samples per tile (body)
+  int64_t output_sample_bytes = 0;  // the batched outputs' bytes per sample
   int num_params = 0, num_outputs = 0;
 };
 

@@ -41,8 +41,9 @@ TEST_CASE("backend: tiers give the same bits on transcendentals, reductions and 
 }
 
 TEST_CASE("backend: outputs of 4 MiB and more stream past the caches: the same bits at any alignment") {
-  // At 4 MiB of output a call's aligned full-vector stores stream (MOVNT, which faults on an
-  // address not aligned to the vector's size) and the rest are cached: here into buffers of
+  // At 4 MiB of output a call's stores of whole cache lines stream where the address is a
+  // line's (MOVNT, which faults on an address not aligned to its operand) and the rest are
+  // cached (masked remainders, narrower vectors, other addresses): here into buffers of
   // every alignment, from one thread and two, against the quick tier, which never streams.
   // An elementwise group (lanes along the sample, remainders masked: 1000 floats a row, so
   // the rows' alignment alternates), a softmax (reduced then stored) and a contraction (a
