@@ -215,11 +215,11 @@ class Emitter {
   llvm::Function* fn_ = nullptr;
   llvm::Value* args_ = nullptr;
   llvm::Value* tile_begin_ = nullptr;  // body: the first sample of the current tile
+  llvm::Value* tile_end_ = nullptr;
   // Body: whether this call writes enough output to stream it (kStreamBytes), and whether any
   // store was emitted as a streaming one (then the body ends with a store fence).
   llvm::Value* stream_ = nullptr;
   bool streamed_ = false;
-  llvm::Value* tile_end_ = nullptr;
   std::vector<BufferView> views_;
   std::vector<llvm::MDNode*> scope_, noalias_;  // per buffer
   std::vector<Var> vars_;
