@@ -305,23 +305,65 @@ bool Emitter::is_contraction(const Group& g) const {
   return !f_.is_param(g.root) && f_.node_of(g.root).op == ir::OpId::DotGeneral;
 }
 
-Emitter::GroupOps Emitter::group_ops(const Group& g) const {
-  GroupOps r;
-  if (f_.is_param(g.root)) return r;
+bool Emitter::walk_group(const Group& g, const std::function<bool(ir::ValueId v, bool leaf)>& visit) const {
   std::vector<ir::ValueId> todo{g.root};
   std::vector<bool> seen(f_.num_values());
+  seen[g.root] = true;
   while (!todo.empty()) {
-    const ir::Node& n = f_.node_of(todo.back());
+    ir::ValueId v = todo.back();
     todo.pop_back();
+    bool leaf = f_.is_param(v) || (v != g.root && !is_inline(v));
+    if (!visit(v, leaf)) return false;
+    if (leaf) continue;
+    for (ir::ValueId o : f_.node_of(v).operands)
+      if (!seen[o]) seen[o] = true, todo.push_back(o);
+  }
+  return true;
+}
+
+Emitter::GroupOps Emitter::group_ops(const Group& g) const {
+  GroupOps r;
+  walk_group(g, [&](ir::ValueId v, bool leaf) {
+    if (leaf) return true;
+    const ir::Node& n = f_.node_of(v);
     ir::OpClass c = ir::op_info(n.op).cls;
     // (scatter_add is a layout op that reduces inside its lowering)
     r.reduces |= c == ir::OpClass::Reduction || c == ir::OpClass::Contraction || n.op == ir::OpId::ScatterAdd;
     r.other |= c != ir::OpClass::Elementwise && !n.operands.empty();
     r.costly |= c == ir::OpClass::Elementwise && op_cost(n.op) >= 10;
-    for (ir::ValueId o : n.operands)
-      if (is_inline(o) && !seen[o]) seen[o] = true, todo.push_back(o);
-  }
+    return true;
+  });
   return r;
+}
+
+int64_t Emitter::flat_extent(const Group& g) const {
+  const ir::Type& t = s_.buffers[g.buffer].type;
+  if (t.rank() < 2 || t.shape[0] != ir::kDyn) return 0;
+  int64_t inner = 1;
+  for (int64_t d = 1; d < t.rank(); ++d) inner *= t.shape[d];
+  // Row-major and dense from the batch dim in: element (b, i, ...) at b * inner + (i, ...).
+  auto dense = [&](int buffer) {
+    const std::vector<Stride>& st = views_[buffer].strides;
+    int64_t coef = 1;
+    for (int64_t d = t.rank(); d-- > 0; coef *= t.shape[d])
+      if (st[d].runtime || st[d].times_batch || st[d].coef != coef) return false;
+    return true;
+  };
+  if (!dense(g.buffer)) return 0;
+  bool flat = walk_group(g, [&](ir::ValueId v, bool leaf) {
+    const ir::Type& vt = f_.type(v);
+    if (vt.rank() == 0) return true;         // evaluated at no index: the same in every lane
+    if (vt.shape != t.shape) return false;   // a broadcast along some dim
+    if (leaf) {
+      int buf = s_.buffer_of[v];
+      return (buf < 0 || dense(buf)) && (!f_.is_param(v) || dense(static_cast<int>(v)));
+    }
+    // Elementwise ops, and operand-free ones: constants, and random draws, whose counter is the
+    // row-major index b * inner + i (lower_source.cpp): the flat index itself.
+    const ir::Node& n = f_.node_of(v);
+    return ir::op_info(n.op).cls == ir::OpClass::Elementwise || n.operands.empty();
+  });
+  return flat ? inner : 0;
 }
 
 // Lanes for a loop of `trip` iterations: a power of two up to the vector registers' width. A
@@ -379,15 +421,21 @@ void Emitter::emit_group(const Group& g) {
       trips[d] = std::min<int64_t>(s_.tile, 1024);
     }
   }
+  // A group of elementwise ops whose operands in memory are all dense row-major in its shape
+  // [?, d1, ...] (or scalars) runs one loop over its tile's elements, b * inner + i, with the
+  // lanes across row ends: rows of 10 floats took a masked step of 16 lanes each, and rows of
+  // 1000 a masked step each and misaligned vectors every other row. Elementwise lanes are
+  // independent: the same bits.
+  const int64_t flat = flat_extent(g);
   // The lane dim: the cheapest per element among the dims (and none).
-  int lane_dim = -1;
+  int lane_dim = flat ? static_cast<int>(rank) - 1 : -1;
   transpose_ = Transpose::Never;
-  double best = analyze(g, trips, -1);
+  double best = flat ? 0 : analyze(g, trips, -1);
   // Transposed lanes (see reduce()): every reduction of the group reduces its outputs one by
   // one, at one register's width (more would only fold more trees at once, and leave more
   // outputs to the tail), or none does.
   bool transposed = false;
-  for (int d = 0; d < rank; ++d) {
+  for (int d = 0; d < rank && !flat; ++d) {
     if (trips[d] < 4) continue;
     transpose_ = Transpose::Decide;
     transposed_ = kept_lanes_ = false;
@@ -408,14 +456,18 @@ void Emitter::emit_group(const Group& g) {
   size_t base = vars_.size();
   vars_.resize(base + rank);
   Index at;
-  for (int64_t d = 0; d < rank; ++d) at.push_back(IndexDim::var(static_cast<int>(base + d)));
+  for (int64_t d = 0; d < rank; ++d)
+    at.push_back(flat && d != lane_dim ? IndexDim::constant(0) : IndexDim::var(static_cast<int>(base + d)));
   auto bounds = [&](int d) -> std::pair<llvm::Value*, llvm::Value*> {
+    if (flat && d == lane_dim) return {b_->CreateMul(tile_begin_, b_->getInt64(flat)), b_->CreateMul(tile_end_, b_->getInt64(flat))};
     if (d == batch_dim) return {tile_begin_, tile_end_};
     return {b_->getInt64(0), b_->getInt64(t.shape[d])};
   };
   // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
   // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
-  unsigned w = lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim]) : 1;
+  unsigned w = flat               ? lane_width(g, std::min<int64_t>(s_.tile * flat, 1 << 20))
+               : lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim])
+                               : 1;
   if (transposed) w = std::min<unsigned>(w, vector_lanes());
   // Emits the loops over dims [d, rank) except the lane dim, and the lane loop innermost.
   // A contraction computes `jam` consecutive elements along another dim at once, so each load
@@ -508,7 +560,7 @@ void Emitter::emit_group(const Group& g) {
   // one sample computes it once, not `jam` times). Each element's value is the same either
   // way: jamming shares loads, not arithmetic.
   std::function<void(int, bool)> nest = [&](int d, bool jammed) {
-    while (d < rank && d == lane_dim) ++d;
+    while (d < rank && (d == lane_dim || flat)) ++d;
     if (d == rank) {
       lanes(jammed);
       return;

@@ -183,6 +183,12 @@ class Emitter {
     bool costly = false;   // a transcendental
   };
   GroupOps group_ops(const Group& g) const;
+  // Visits the group's root and the nodes it computes inline, down to the values it loads
+  // (parameters and stored values: `leaf`), each once; false as soon as visit is.
+  bool walk_group(const Group& g, const std::function<bool(ir::ValueId v, bool leaf)>& visit) const;
+  // The elements a sample of the group's output has, when the group runs as one flat loop over
+  // them (see emit_group); 0 when it does not.
+  int64_t flat_extent(const Group& g) const;
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);
   llvm::Value* select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y);

@@ -36,26 +36,20 @@ bool Emitter::emit_transpose(const Group& g) {
   // parameter or stored value whose rows are contiguous. (Leaves of other shapes broadcast: a
   // column reads one element per vector, a row a contiguous vector, unless the row itself is
   // strided: then a gather, as element by element.)
-  std::vector<ir::ValueId> todo{g.root};
-  while (!todo.empty()) {
-    ir::ValueId v = todo.back();
-    todo.pop_back();
+  bool dense_rows = walk_group(g, [&](ir::ValueId v, bool leaf) {
     if (v == g.root && f_.is_param(v)) {
       const BufferView& src = views_[v];
-      if (!fixed(src.strides[1], 1) || !fixed_any(src.strides[0])) return false;
-      continue;
+      return fixed(src.strides[1], 1) && fixed_any(src.strides[0]);
     }
-    if (v != g.root && !is_inline(v)) {
-      const ir::Type& lt = f_.type(v);
-      if (lt.shape != t.shape) continue;  // broadcast along at least one dim
-      if (!fixed(views_[s_.buffer_of[v]].strides[1], 1)) return false;  // what eval() reads
-      continue;
+    if (leaf) {
+      if (f_.type(v).shape != t.shape) return true;  // broadcast along at least one dim
+      return fixed(views_[s_.buffer_of[v]].strides[1], 1);  // what eval() reads
     }
-    const ir::Node& n = f_.node_of(v);
     // Elementwise ops, and operand-free nodes (constants) of any shape.
-    if (ir::op_info(n.op).cls != ir::OpClass::Elementwise && !n.operands.empty()) return false;
-    for (ir::ValueId o : n.operands) todo.push_back(o);
-  }
+    const ir::Node& n = f_.node_of(v);
+    return ir::op_info(n.op).cls == ir::OpClass::Elementwise || n.operands.empty();
+  });
+  if (!dense_rows) return false;
   if (analyzing_) return true;
   int64_t dst_col = dst.strides[1].coef;
   llvm::Type* et = scalar_type(t.dtype);

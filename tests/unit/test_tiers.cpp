@@ -40,14 +40,57 @@ TEST_CASE("backend: tiers give the same bits on transcendentals, reductions and 
   agree("int matmul", [](const Tensor& a) { return jit::matmul(a, jit::transpose(a, 0, 1)); }, 0, xi);
 }
 
+TEST_CASE("backend: elementwise groups over whole samples run flat, and only where that is the same") {
+  // A group of elementwise ops whose operands in memory are dense row-major in its shape (or
+  // scalars) runs one loop over b * inner + i: vectors across the ends of rows of 3 or 10
+  // floats. Where an operand is not so (broadcast along a dim, a batch dim not outermost, a
+  // view with strides, an output batched along another dim), the group keeps its loop nest;
+  // wrongly flattened, each of these reads or writes the wrong elements. Batches that split
+  // over threads at odd samples.
+  Tensor p = batch_of({3}, 20011, 51), q = batch_of({3}, 20011, 52), k = batch_of({}, 20011, 53);
+  Tensor w = jit::randn({3}, 54), s = jit::randn({}, 55);
+  agree("points", [&](const Tensor& a, const Tensor& b) { return jit::tanh(a * b + s) - jit::exp(a) * 0.5; }, 0, p, q);
+  agree("rank 3", [](const Tensor& a) { return jit::sigmoid(a) * a; }, 0, batch_of({2, 5}, 3001, 56));
+  agree("one sample", [](const Tensor& a) { return jit::sigmoid(a) * a; }, 0, batch_of({2, 5}, 1, 57));
+  agree("casts", [](const Tensor& a) { return (a * 3.0).to(jit::DType::i32) + 1; }, 0, p);
+  agree("unbatched row", [&](const Tensor& a) { return a * w + 1.0; }, 0, p);
+  agree("per-sample scalar", [](const Tensor& a, const Tensor& c) { return a * c; }, 0, p, k);
+  agree("rows and columns", [](const Tensor& a, const Tensor& b) { return a + b; }, 0, batch_of({3, 1}, 5003, 58),
+        batch_of({1, 3}, 5003, 59));
+  agree("batch dim inside", [](const Tensor& a, const Tensor& b) { return a - b; }, {0, 1}, p, jit::transpose(q, 0, 1).contiguous());
+  // Views whose rows are 7 floats apart, every other float of a row (at 6 apart, b * 6 + i * 2
+  // is the flat index times 2: flattened, it happens to work).
+  Tensor wide = batch_of({7}, 20011, 60);
+  Tensor view = jit::from_blob(wide.data<float>() + 1, {20011, 3}, jit::DType::f32, {7, 2});
+  agree("strided view", [](const Tensor& a, const Tensor& b) { return jit::exp(a) + b; }, 0, view, q);
+  agree_dims("batched output dim", [](const Tensor& a) { return jit::tanh(a); }, 0, 1, p);
+  auto tanh_of = [](const Tensor& a) { return jit::tanh(a); };
+  Tensor want = jit::vmap(tanh_of, 0, 0, {.backend = jit::Backend::Interpreter})(p);
+  for (int threads : {1, 2}) {
+    std::vector<float> mem(20011 * 7, 0.f);
+    Tensor out = jit::from_blob(mem.data(), {20011, 3}, jit::DType::f32, {7, 2});
+    jit::vmap(tanh_of, 0, 0, {.threads = threads}).into({out}, p);
+    CHECK(jit::allclose(out, want, 2e-4, 2e-5));
+    CHECK(mem[1] == 0.f);  // between the output's elements: untouched
+  }
+  // Random bits are drawn per (sample, element) by a counter, the row-major index: flat, the
+  // same draws as the interpreter's from the same seed.
+  auto noisy = [](const Tensor& a) { return a + jit::rand_like(a); };
+  auto draw = [&](jit::Backend backend) {
+    jit::manual_seed(61);
+    return jit::vmap(noisy, 0, 0, {.randomness = jit::Randomness::Different, .backend = backend, .name = "noisy"})(p);
+  };
+  CHECK(jit::allclose(draw(jit::Backend::Compiled), draw(jit::Backend::Interpreter), 1e-6, 1e-6));
+}
+
 TEST_CASE("backend: outputs of 4 MiB and more stream past the caches: the same bits at any alignment") {
   // At 4 MiB of output a call's stores of whole cache lines stream where the address is a
   // line's (MOVNT, which faults on an address not aligned to its operand) and the rest are
   // cached (masked remainders, narrower vectors, other addresses): here into buffers of
   // every alignment, from one thread and two, against the quick tier, which never streams.
-  // An elementwise group (lanes along the sample, remainders masked: 1000 floats a row, so
-  // the rows' alignment alternates), a softmax (reduced then stored) and a contraction (a
-  // register block's stores).
+  // An elementwise group (one flat loop over rows of 1000 floats, a masked remainder at each
+  // tile's end), a softmax (reduced then stored, rows of 1024) and a contraction (a register
+  // block's stores).
   std::vector<float> mem(1100 * 1024);
   float* aligned = mem.data();
   while (reinterpret_cast<uintptr_t>(aligned) % 64) ++aligned;
