@@ -346,7 +346,7 @@ int64_t Emitter::flat_extent(const Group& g) const {
     const std::vector<Stride>& st = views_[buffer].strides;
     int64_t coef = 1;
     for (int64_t d = t.rank(); d-- > 0; coef *= t.shape[d])
-      if (st[d].runtime || st[d].times_batch || st[d].coef != coef) return false;
+      if (!st[d].is(coef)) return false;
     return true;
   };
   if (!dense(g.buffer)) return 0;
@@ -456,6 +456,7 @@ void Emitter::emit_group(const Group& g) {
   size_t base = vars_.size();
   vars_.resize(base + rank);
   Index at;
+  // (Flat, the index is (0, ..., 0, f): the other dims' loop vars go unused.)
   for (int64_t d = 0; d < rank; ++d)
     at.push_back(flat && d != lane_dim ? IndexDim::constant(0) : IndexDim::var(static_cast<int>(base + d)));
   auto bounds = [&](int d) -> std::pair<llvm::Value*, llvm::Value*> {
@@ -465,7 +466,8 @@ void Emitter::emit_group(const Group& g) {
   };
   // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
   // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
-  unsigned w = flat               ? lane_width(g, std::min<int64_t>(s_.tile * flat, 1 << 20))
+  // (A tile may be every sample, 2^40: the product would overflow.)
+  unsigned w = flat               ? lane_width(g, std::min<int64_t>(std::min<int64_t>(s_.tile, 1 << 20) * flat, 1 << 20))
                : lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim])
                                : 1;
   if (transposed) w = std::min<unsigned>(w, vector_lanes());

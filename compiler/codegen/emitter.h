@@ -43,6 +43,8 @@ struct Stride {
   int64_t coef = 0;
   bool times_batch = false;  // multiplied by the call's batch size
   bool runtime = false;      // read from the kernel arguments
+  bool known() const { return !runtime && !times_batch; }  // a constant number of elements
+  bool is(int64_t c) const { return known() && coef == c; }
 };
 
 // A call whose batched outputs take at least this many bytes streams its stores of whole cache
@@ -187,7 +189,7 @@ class Emitter {
   // (parameters and stored values: `leaf`), each once; false as soon as visit is.
   bool walk_group(const Group& g, const std::function<bool(ir::ValueId v, bool leaf)>& visit) const;
   // The elements a sample of the group's output has, when the group runs as one flat loop over
-  // them (see emit_group); 0 when it does not.
+  // them (see emit_group); 0 when it does not (emit_group has returned on an empty sample).
   int64_t flat_extent(const Group& g) const;
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);

@@ -29,9 +29,7 @@ bool Emitter::emit_transpose(const Group& g) {
   if (target_.quick || t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
   const bool copy = f_.is_param(g.root);
-  auto fixed = [](const Stride& s, int64_t c) { return !s.runtime && !s.times_batch && s.coef == c; };
-  auto fixed_any = [](const Stride& s) { return !s.runtime && !s.times_batch; };
-  if (rows < w || cols < (copy ? 4 : w) || !fixed(dst.strides[0], 1) || !fixed_any(dst.strides[1])) return false;
+  if (rows < w || cols < (copy ? 4 : w) || !dst.strides[0].is(1) || !dst.strides[1].known()) return false;
   // Elementwise ops (and constants) down to the leaves; every leaf of the group's shape a
   // parameter or stored value whose rows are contiguous. (Leaves of other shapes broadcast: a
   // column reads one element per vector, a row a contiguous vector, unless the row itself is
@@ -39,11 +37,11 @@ bool Emitter::emit_transpose(const Group& g) {
   bool dense_rows = walk_group(g, [&](ir::ValueId v, bool leaf) {
     if (v == g.root && f_.is_param(v)) {
       const BufferView& src = views_[v];
-      return fixed(src.strides[1], 1) && fixed_any(src.strides[0]);
+      return src.strides[1].is(1) && src.strides[0].known();
     }
     if (leaf) {
       if (f_.type(v).shape != t.shape) return true;  // broadcast along at least one dim
-      return fixed(views_[s_.buffer_of[v]].strides[1], 1);  // what eval() reads
+      return views_[s_.buffer_of[v]].strides[1].is(1);  // what eval() reads
     }
     // Elementwise ops, and operand-free nodes (constants) of any shape.
     const ir::Node& n = f_.node_of(v);

@@ -38,7 +38,8 @@ std::array<Value*, 4> philox(Emitter& e, std::array<Value*, 4> c, Value* k0, Val
 
 Value* lower_random(Emitter& e, const ir::Node& n, const Index& at) {
   // The flat index: row-major over the shape; the batch dim (first, when present) counts whole
-  // samples of the absolute batch index, as the reference kernel does.
+  // samples of the absolute batch index, as the reference kernel does. (Flat elementwise
+  // groups rely on this: at (0, ..., 0, b * inner + i) the sum is the same; see flat_extent.)
   const Shape& s = n.type.shape;
   IndexDim flat = IndexDim::constant(0);
   bool dynamic = false;
