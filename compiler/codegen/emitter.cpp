@@ -423,9 +423,9 @@ void Emitter::emit_group(const Group& g) {
   }
   // A group of elementwise ops whose operands in memory are all dense row-major in its shape
   // [?, d1, ...] (or scalars) runs one loop over its tile's elements, b * inner + i, with the
-  // lanes across row ends: rows of 10 floats took a masked step of 16 lanes each, and rows of
-  // 1000 a masked step each and misaligned vectors every other row. Elementwise lanes are
-  // independent: the same bits.
+  // lanes across row ends: rows of 3 or 10 floats ran their lanes along the batch, gathering
+  // and scattering at the row's stride, and rows of 1000 took a masked step each. Elementwise
+  // lanes are independent: the same bits.
   const int64_t flat = flat_extent(g);
   // The lane dim: the cheapest per element among the dims (and none).
   int lane_dim = flat ? static_cast<int>(rank) - 1 : -1;
