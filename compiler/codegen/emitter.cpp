@@ -8,6 +8,7 @@
 
 #include <cassert>
 #include <cmath>
+#include <numeric>
 
 namespace jit::cg {
 
@@ -239,6 +240,8 @@ llvm::Value* Emitter::shared_exp(ir::ValueId x, const Index& at, const std::func
 llvm::Value* Emitter::eval_node(ir::ValueId v, const Index& at) {
   int buf = s_.buffer_of[v];
   if (buf >= 0 && v != current_root_) {
+    if (flat_shape_ && f_.type(v).rank() > 0 && f_.type(v).shape != *flat_shape_)
+      return periodic(buf, f_.type(v).static_numel());  // a flat group's unbatched row
     // A packed parameter (a copy with another dim innermost, made for a contraction or a
     // reduction) is read from the argument itself where the copy would take a gather for the
     // group's lanes and the argument does not: the backward pass's contraction of W2 along
@@ -336,34 +339,69 @@ Emitter::GroupOps Emitter::group_ops(const Group& g) const {
   return r;
 }
 
-int64_t Emitter::flat_extent(const Group& g) const {
+Emitter::FlatLoop Emitter::flat_extent(const Group& g) const {
   const ir::Type& t = s_.buffers[g.buffer].type;
-  if (t.rank() < 2 || t.shape[0] != ir::kDyn) return 0;
+  if (t.rank() < 2 || t.shape[0] != ir::kDyn) return {};
   int64_t inner = 1;
   for (int64_t d = 1; d < t.rank(); ++d) inner *= t.shape[d];
-  // Row-major and dense from the batch dim in: element (b, i, ...) at b * inner + (i, ...).
-  auto dense = [&](int buffer) {
+  // Row-major and dense in `shape`: for the group's shape, element (b, i, ...) at
+  // b * inner + (i, ...).
+  auto dense = [&](int buffer, const Shape& shape) {
     const std::vector<Stride>& st = views_[buffer].strides;
     int64_t coef = 1;
-    for (int64_t d = t.rank(); d-- > 0; coef *= t.shape[d])
+    for (size_t d = shape.size(); d-- > 0; coef *= shape[d])
       if (!st[d].is(coef)) return false;
     return true;
   };
-  if (!dense(g.buffer)) return 0;
+  if (!dense(g.buffer, t.shape)) return {};
+  int64_t period = 0;  // none yet
   bool flat = walk_group(g, [&](ir::ValueId v, bool leaf) {
     const ir::Type& vt = f_.type(v);
     if (vt.rank() == 0) return true;         // evaluated at no index: the same in every lane
-    if (vt.shape != t.shape) return false;   // a broadcast along some dim
     if (leaf) {
       int buf = s_.buffer_of[v];
-      return (buf < 0 || dense(buf)) && (!f_.is_param(v) || dense(static_cast<int>(v)));
+      auto dense_leaf = [&] {
+        return (buf < 0 || dense(buf, vt.shape)) && (!f_.is_param(v) || dense(static_cast<int>(v), vt.shape));
+      };
+      if (vt.shape == t.shape) return dense_leaf();
+      // An unbatched value of the group's last dims (a row w in x * w + b): at f, its element
+      // f mod its size (see periodic()).
+      if (vt.rank() >= t.rank() || vt.dtype == DType::b8 || buf < 0 ||
+          !std::equal(vt.shape.begin(), vt.shape.end(), t.shape.end() - vt.rank()) || !dense_leaf())
+        return false;
+      period = period ? std::lcm(period, vt.static_numel()) : vt.static_numel();
+      return true;
     }
+    if (vt.shape != t.shape) return false;   // a broadcast along some dim
     // Elementwise ops, and operand-free ones: constants, and random draws, whose counter is the
     // row-major index b * inner + i (lower_source.cpp): the flat index itself.
     const ir::Node& n = f_.node_of(v);
     return ir::op_info(n.op).cls == ir::OpClass::Elementwise || n.operands.empty();
   });
-  return flat ? inner : 0;
+  return flat ? FlatLoop{inner, period} : FlatLoop{};
+}
+
+llvm::Value* Emitter::periodic(int buffer, int64_t n) {
+  DType dt = views_[buffer].dtype;
+  llvm::Type* et = scalar_type(dt);
+  llvm::Align align(dtype_size(dt));
+  if (flat_phase_ >= 0) {
+    // The row, loaded whole (the same in every step: LLVM hoists it), its elements repeated.
+    auto* rt = llvm::FixedVectorType::get(et, static_cast<unsigned>(n));
+    llvm::Value* row = tag(b_->CreateAlignedLoad(rt, views_[buffer].base, align), buffer);
+    std::vector<int> lanes(width_);
+    for (unsigned l = 0; l < width_; ++l) lanes[l] = static_cast<int>((flat_phase_ + l) % n);
+    return b_->CreateShuffleVector(row, lanes);
+  }
+  // A step at any phase: (f mod n + l) mod n, gathered (every lane's index is in the row; in
+  // 32 bits, whose remainder by a constant is a vector multiply).
+  llvm::Value* r = b_->CreateTrunc(b_->CreateURem(vars_[lane_var_].value, b_->getInt64(n)), b_->getInt32Ty());
+  std::vector<llvm::Constant*> offsets;
+  for (unsigned l = 0; l < width_; ++l) offsets.push_back(b_->getInt32(l));
+  llvm::Value* idx = b_->CreateURem(b_->CreateAdd(b_->CreateVectorSplat(width_, r), llvm::ConstantVector::get(offsets)),
+                                    b_->CreateVectorSplat(width_, b_->getInt32(static_cast<uint32_t>(n))));
+  llvm::Value* ptrs = b_->CreateGEP(et, views_[buffer].base, idx);
+  return tag(b_->CreateMaskedGather(llvm::FixedVectorType::get(et, width_), ptrs, align), buffer);
 }
 
 // Lanes for a loop of `trip` iterations: a power of two up to the vector registers' width. A
@@ -426,7 +464,24 @@ void Emitter::emit_group(const Group& g) {
   // lanes across row ends: rows of 3 or 10 floats ran their lanes along the batch, gathering
   // and scattering at the row's stride, and rows of 1000 took a masked step each. Elementwise
   // lanes are independent: the same bits.
-  const int64_t flat = flat_extent(g);
+  FlatLoop fl = flat_extent(g);
+  int64_t flat = fl.inner;
+  // Unbatched rows in such a group: lane l of a step at flat index f reads a row's element
+  // (f + l) mod n. The loop runs blocks of `flat_block` steps that start at multiples of the
+  // rows' sizes (lcm), whose steps each read a fixed pattern of the row, hoisted; the steps
+  // after the last block gather theirs. Not in the quick tier (the block is flat_block copies
+  // of the group's code: there the loop nest instead, the same bits).
+  int64_t flat_block = 1;
+  if (flat && fl.period) {
+    int64_t w = lane_width(g, std::min<int64_t>(std::min<int64_t>(s_.tile, 1 << 20) * flat, 1 << 20));
+    flat_block = fl.period / std::gcd(fl.period, w);
+    if (target_.quick || flat_block > 8) flat = 0;
+  }
+  struct FlatShape {
+    const Shape*& s;
+    int64_t& phase;
+    ~FlatShape() { s = nullptr, phase = 0; }
+  } flat_shape{flat_shape_ = flat && fl.period ? &t.shape : nullptr, flat_phase_};
   // The lane dim: the cheapest per element among the dims (and none).
   int lane_dim = flat ? static_cast<int>(rank) - 1 : -1;
   transpose_ = Transpose::Never;
@@ -524,6 +579,18 @@ void Emitter::emit_group(const Group& g) {
     width_ = w;
     lane_var_ = lv;
     llvm::Value* from = lo;
+    if (flat_block > 1) {
+      llvm::Value* block_end = b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(flat_block * w)));
+      loop_range(lo, block_end, flat_block * w, [&](llvm::Value* iv) {
+        for (int64_t k = 0; k < flat_block; ++k) {
+          vars_[lv].value = b_->CreateAdd(iv, b_->getInt64(k * w));
+          flat_phase_ = k * w;
+          compute(-1);
+        }
+      });
+      flat_phase_ = -1;
+      from = block_end;
+    }
     if (contraction && !jammed && !transposed && !target_.quick && (lane_dim == batch_dim || trips[lane_dim] >= jam * w)) {
       llvm::Value* jammed_end = b_->CreateSub(hi, b_->CreateSRem(span, b_->getInt64(jam * w)));
       loop_range(lo, jammed_end, jam * w, [&](llvm::Value* iv) {

@@ -188,9 +188,16 @@ class Emitter {
   // Visits the group's root and the nodes it computes inline, down to the values it loads
   // (parameters and stored values: `leaf`), each once; false as soon as visit is.
   bool walk_group(const Group& g, const std::function<bool(ir::ValueId v, bool leaf)>& visit) const;
-  // The elements a sample of the group's output has, when the group runs as one flat loop over
-  // them (see emit_group); 0 when it does not (emit_group has returned on an empty sample).
-  int64_t flat_extent(const Group& g) const;
+  // When the group runs as one flat loop over its elements (see emit_group): the elements a
+  // sample of its output has (inner; 0 when it does not: emit_group has returned on an empty
+  // sample), and the lcm of the sizes of the unbatched rows it reads (period; 0: none).
+  struct FlatLoop {
+    int64_t inner = 0, period = 0;
+  };
+  FlatLoop flat_extent(const Group& g) const;
+  // An unbatched row of n elements in a flat step: lane l holds element (f + l) mod n, f the
+  // step's flat index, which is flat_phase_ mod n where that is known (>= 0).
+  llvm::Value* periodic(int buffer, int64_t n);
   // Runs body once with the lanes below `rem` active (when rem > 0): a loop's remainder.
   void masked_step(llvm::Value* rem, const std::function<void()>& body);
   llvm::Value* select_lanes(llvm::Value* mask, llvm::Value* x, llvm::Value* y);
@@ -247,6 +254,8 @@ class Emitter {
   std::vector<llvm::Value*> jam_values_;
   bool analyzing_ = false;
   bool share_exp_ = false;  // the group being emitted is elementwise ops only
+  const Shape* flat_shape_ = nullptr;  // a flat group with unbatched rows: its shape
+  int64_t flat_phase_ = 0;             // and its step's flat index mod the rows' sizes (-1: unknown)
   int eval_depth_ = 0;      // eval's nesting: a step's value starts at depth 0
   struct SharedExp {
     ir::ValueId x;

@@ -43,8 +43,9 @@ TEST_CASE("backend: tiers give the same bits on transcendentals, reductions and 
 TEST_CASE("backend: elementwise groups over whole samples run flat, and only where that is the same") {
   // A group of elementwise ops whose operands in memory are dense row-major in its shape (or
   // scalars) runs one loop over b * inner + i: vectors across the ends of rows of 3 or 10
-  // floats. Where an operand is not so (broadcast along a dim, a batch dim not outermost, a
-  // view with strides, an output batched along another dim), the group keeps its loop nest;
+  // floats; unbatched rows of its last dims read by index mod their size. Where an operand is
+  // not so (broadcast along another dim, a batch dim not outermost, a view with strides, an
+  // output batched along another dim), the group keeps its loop nest;
   // wrongly flattened, each of these reads or writes the wrong elements. Batches that split
   // over threads at odd samples.
   Tensor p = batch_of({3}, 20011, 51), q = batch_of({3}, 20011, 52), k = batch_of({}, 20011, 53);
@@ -53,7 +54,27 @@ TEST_CASE("backend: elementwise groups over whole samples run flat, and only whe
   agree("rank 3", [](const Tensor& a) { return jit::sigmoid(a) * a; }, 0, batch_of({2, 5}, 3001, 56));
   agree("one sample", [](const Tensor& a) { return jit::sigmoid(a) * a; }, 0, batch_of({2, 5}, 1, 57));
   agree("casts", [](const Tensor& a) { return (a * 3.0).to(jit::DType::i32) + 1; }, 0, p);
-  agree("unbatched row", [&](const Tensor& a) { return a * w + 1.0; }, 0, p);
+  // Unbatched rows: lane l of a step at flat index f reads element (f + l) mod n, in blocks of
+  // steps whose patterns are fixed (rows of 3: 3 steps of 64 lanes) and in the steps after
+  // them, gathered: batches that end in each.
+  for (int64_t batch : {1, 21, 22, 43, 20011}) {
+    Tensor pb = jit::slice(p, 0, 0, batch).contiguous();
+    agree("unbatched row", [&](const Tensor& a) { return jit::tanh(a * w + 1.0); }, 0, pb);
+  }
+  Tensor w5 = jit::randn({5}, 62), w25 = jit::randn({2, 5}, 63), w7 = jit::randn({7}, 64), w9 = jit::randn({9}, 65);
+  agree("rows of 5 and 2 x 5", [&](const Tensor& a) { return a * w5 - w25 * 3.0; }, 0, batch_of({2, 5}, 3001, 66));
+  agree("row of 7", [&](const Tensor& a) { return a + w7; }, 0, batch_of({7}, 999, 67));
+  Tensor w1 = jit::randn({1}, 71);
+  agree("row of 1", [&](const Tensor& a) { return a * w1; }, 0, batch_of({4, 1}, 999, 72));
+  agree("row of 9 (the loop nest)", [&](const Tensor& a) { return a + w9; }, 0, batch_of({9}, 999, 68));
+  agree("computed row", [&](const Tensor& a) { return a * jit::exp(w); }, 0, p);
+  Tensor w64 = jit::randn({3}, 69).to(jit::DType::f64);
+  agree("f64 row", [&](const Tensor& a) { return a.to(jit::DType::f64) * w64; }, 0, p);
+  Tensor wi = (jit::randn({3}, 70) * 10.0).to(jit::DType::i32);
+  agree("i32 row", [&](const Tensor& a) { return (a * 10.0).to(jit::DType::i32) - wi; }, 0, p);
+  std::vector<float> spread{1.f, 0.f, -2.f, 0.f, 3.f};
+  Tensor ws = jit::from_blob(spread.data(), {3}, jit::DType::f32, {2});  // a strided row: the loop nest
+  agree("strided row", [&](const Tensor& a) { return a * ws; }, 0, p);
   agree("per-sample scalar", [](const Tensor& a, const Tensor& c) { return a * c; }, 0, p, k);
   agree("rows and columns", [](const Tensor& a, const Tensor& b) { return a + b; }, 0, batch_of({3, 1}, 5003, 58),
         batch_of({1, 3}, 5003, 59));
