@@ -406,10 +406,11 @@ void Emitter::emit_group(const Group& g) {
   // rows' sizes (lcm), whose steps each read a fixed pattern of the row, hoisted; the steps
   // after the last block gather theirs. Not in the quick tier (the block is flat_block copies
   // of the group's code: there the loop nest instead, the same bits).
+  // (A tile may be every sample, 2^40: tile x inner would overflow.)
+  const unsigned flat_w = flat ? lane_width(g, std::min<int64_t>(std::min<int64_t>(s_.tile, 1 << 20) * flat, 1 << 20)) : 0;
   int64_t flat_block = 1;
   if (flat && fl.period) {
-    int64_t w = lane_width(g, std::min<int64_t>(std::min<int64_t>(s_.tile, 1 << 20) * flat, 1 << 20));
-    flat_block = fl.period / std::gcd(fl.period, w);
+    flat_block = fl.period / std::gcd<int64_t>(fl.period, flat_w);
     if (target_.quick || flat_block > 8) flat = 0;
   }
   struct FlatShape {
@@ -456,8 +457,7 @@ void Emitter::emit_group(const Group& g) {
   };
   // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
   // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
-  // (A tile may be every sample, 2^40: the product would overflow.)
-  unsigned w = flat               ? lane_width(g, std::min<int64_t>(std::min<int64_t>(s_.tile, 1 << 20) * flat, 1 << 20))
+  unsigned w = flat               ? flat_w
                : lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim])
                                : 1;
   if (transposed) w = std::min<unsigned>(w, vector_lanes());
