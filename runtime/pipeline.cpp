@@ -103,11 +103,11 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   }
   Engine& engine = Engine::instance();
   auto t0 = Clock::now();
-  cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse);
-  rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
-
   std::vector<bool> contiguous = o.contiguous;
   contiguous.resize(c.batched.params.size() + c.batched.outputs.size(), true);
+  cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse, contiguous);
+  rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
+
   Tier first = o.tiering == Tiering::Optimized ? Tier::Optimized : Tier::Quick;
   auto kernels = std::make_shared<KernelSlot>(build_kernels(c.batched, sched, contiguous, first, &rec),
                                               first == Tier::Optimized);

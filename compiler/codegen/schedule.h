@@ -7,8 +7,9 @@
 // 3. Reductions and contractions are materialized unless their one consumer is elementwise of
 //    the same shape (then they run inline, with accumulators in registers).
 // 4. A contraction against an unbatched operand vectorizes along that operand's longest free
-//    dim: the prologue stores the operand with that dim innermost (packing it once per call),
-//    and the contraction's result is stored with the same dim innermost. Likewise an unbatched
+//    dim: the prologue stores the operand with that dim innermost (packing it once per call;
+//    not a row-major parameter whose innermost dim it is already), and the contraction's
+//    result is stored with the same dim innermost. Likewise an unbatched
 //    parameter met elementwise under a reduction of its innermost dim (distances to a set of
 //    points) is packed with its largest kept dim innermost, so the lanes run along that dim.
 // 5. The body runs the batch in tiles of samples, small enough that every intermediate of a tile
@@ -59,7 +60,9 @@ struct Schedule {
 int64_t op_cost(ir::OpId op);
 
 // fuse = false stores every value (no inlining): the reference for testing fusion.
-Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true);
+// `contiguous`: per parameter (then output), whether its memory is row-major; empty: all are.
+Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true,
+                  const std::vector<bool>& contiguous = {});
 std::string print(const ir::Function& f, const Schedule& s);
 
 }  // namespace jit::cg

@@ -152,6 +152,9 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
     agree("W x, W^T g", [&](const Tensor& x, const Tensor& g) {
       return jit::concat({jit::mv(w, x), jit::mv(jit::transpose(w, 0, 1), g)}, 0);
     }, 0, batch_of({c}, 13, 14), batch_of({r}, 13, 15));
+    // x W (W [in, out]): the lanes run along W's innermost dim, so W is read as it is, not
+    // copied.
+    agree("x W", [&](const Tensor& x) { return jit::matmul(x, w); }, 0, batch_of({r}, 13, 19));
     Tensor scaled = w * 0.5;
     agree("scaled mv", [&](const Tensor& x) { return jit::mv(scaled * 0.25, x); }, 0, batch_of({c}, 3, 13));
     // Elementwise ops on the weight, with a row and a column broadcast: computed along the
@@ -165,6 +168,8 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
     CHECK_FALSE(wt.is_contiguous());
     agree("strided mv", [&](const Tensor& x) { return jit::mv(wt, x); }, 0, batch_of({c}, 5, 15));
     agree("strided scaled mv", [&](const Tensor& x) { return jit::mv(wt * 0.5, x); }, 0, batch_of({c}, 5, 15));
+    // The same strided weight as x W: copied dense, as it is not row-major.
+    agree("strided x W", [&](const Tensor& x) { return jit::matmul(x, wt); }, 0, batch_of({r}, 5, 20));
   }
 }
 
@@ -180,12 +185,16 @@ TEST_CASE("backend: a sample's result has the same bits whatever the batch aroun
   // sums per distance.
   Tensor points = jit::randn({40, 16}, 36);
   auto dist = [&](const Tensor& x) { return jit::sqrt(jit::sum(jit::square(x - points), {1})); };
+  // A weight read as it is (x W, W [in, out]), not packed.
+  Tensor w_in_out = jit::randn({64, 128}, 38);
+  auto xw = [&](const Tensor& x) { return jit::tanh(jit::matmul(x, w_in_out)); };
   Tensor xs = batch_of({64}, 11, 34), ms = batch_of({24, 40}, 11, 35), qs = batch_of({16}, 11, 37);
   for (auto tiering : {jit::Tiering::Optimized, jit::Tiering::Quick}) {
     auto f = jit::vmap(mlp, 0, 0, {.name = "mlp", .tiering = tiering});
     auto g = jit::vmap(mm, 0, 0, {.name = "mm", .tiering = tiering});
     auto h = jit::vmap(dist, 0, 0, {.name = "dist", .tiering = tiering});
-    Tensor all = f(xs), all_m = g(ms), all_d = h(qs);
+    auto k = jit::vmap(xw, 0, 0, {.name = "xw", .tiering = tiering});
+    Tensor all = f(xs), all_m = g(ms), all_d = h(qs), all_k = k(xs);
     for (int64_t b : {1, 2, 3, 5, 6, 9}) {
       CAPTURE(b);
       for (int64_t at : {int64_t(0), 11 - b}) {
@@ -193,6 +202,7 @@ TEST_CASE("backend: a sample's result has the same bits whatever the batch aroun
         CHECK(same_bits(f(jit::narrow(xs, 0, at, b)), jit::narrow(all, 0, at, b)));
         CHECK(same_bits(g(jit::narrow(ms, 0, at, b)), jit::narrow(all_m, 0, at, b)));
         CHECK(same_bits(h(jit::narrow(qs, 0, at, b)), jit::narrow(all_d, 0, at, b)));
+        CHECK(same_bits(k(jit::narrow(xs, 0, at, b)), jit::narrow(all_k, 0, at, b)));
       }
     }
   }
