@@ -9,9 +9,9 @@
 // 4. A contraction against an unbatched operand vectorizes along that operand's longest free
 //    dim: the prologue stores the operand with that dim innermost (packing it once per call;
 //    not a row-major parameter whose innermost dim it is already), and the contraction's
-//    result is stored with the same dim innermost. Likewise an unbatched
-//    parameter met elementwise under a reduction of its innermost dim (distances to a set of
-//    points) is packed with its largest kept dim innermost, so the lanes run along that dim.
+//    result is stored with the same dim innermost. Likewise an unbatched parameter met
+//    elementwise under a reduction of its innermost dim (distances to a set of points) is
+//    packed with its largest kept dim innermost, so the lanes run along that dim.
 // 5. The body runs the batch in tiles of samples, small enough that every intermediate of a tile
 //    and the tile's batched arguments stay in cache; an intermediate lives in per-thread
 //    scratch memory for one tile.
