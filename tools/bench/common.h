@@ -1,5 +1,5 @@
-// tools/bench/common.h: what every part of the benchmark shares: the timer (warm up, then the
-// median of many samples), the split of a batch over threads that the hand-written baselines
+// tools/bench/common.h: what every part of the benchmark shares: the timer (the implementations
+// of a case in turns, the median of many samples each), the split of a batch over threads that the hand-written baselines
 // use, and the rows the benchmark writes.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,34 +32,50 @@ struct Timing {
   int64_t calls_per_sample = 0;
 };
 
-// Warm up (at least 3 calls and 10 ms), then samples of k calls each, k chosen so a sample lasts
-// about 50 us, until the budget is spent (at least 15 samples): the median per-call time.
-template <class F>
-Timing measure(F&& fn) {
-  auto t0 = Clock::now();
-  int64_t warm = 0;
-  while (warm < 3 || seconds_since(t0) < 0.01) {
-    fn();
-    ++warm;
+// The implementations of one case, timed in turns: each warms up (at least 3 calls and 10 ms),
+// then rounds in which each in turn takes one sample of k calls (k chosen so a sample lasts about
+// 50 us; a call of more than 1 ms is first repeated once untimed, so the sample does not pay the
+// caches the others left), until the budget per implementation is spent (at least 15 samples
+// each): the median per-call time of each. This host's speed drifts by up to 2x within a
+// minute; one implementation after the other, a drift between them would show as their ratio.
+// In turns, each sees the same drift.
+inline std::vector<Timing> measure_in_turns(const std::vector<std::function<void()>>& fns) {
+  size_t n = fns.size();
+  std::vector<int64_t> k(n);
+  std::vector<bool> rewarm(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto t0 = Clock::now();
+    int64_t warm = 0;
+    while (warm < 3 || seconds_since(t0) < 0.01) {
+      fns[i]();
+      ++warm;
+    }
+    double per_call = seconds_since(t0) / double(warm);
+    k[i] = std::max<int64_t>(1, int64_t(50e-6 / std::max(per_call, 1e-10)));
+    rewarm[i] = per_call < 1e-3;
   }
-  double per_call = seconds_since(t0) / double(warm);
-  int64_t k = std::max<int64_t>(1, int64_t(50e-6 / std::max(per_call, 1e-10)));
-  std::vector<double> s;
+  std::vector<std::vector<double>> s(n);
   auto start = Clock::now();
-  while (s.size() < 15 || (seconds_since(start) < budget() && s.size() < 5000)) {
-    auto a = Clock::now();
-    for (int64_t i = 0; i < k; ++i) fn();
-    s.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / double(k));
-    if (seconds_since(start) > 10 * budget() + 2) break;  // a very slow call: enough
+  const double total = budget() * double(n);
+  for (;;) {
+    bool enough = true;
+    for (auto& v : s) enough &= v.size() >= 15;
+    if (enough && (seconds_since(start) >= total || s[0].size() >= 5000)) break;
+    if (seconds_since(start) > 10 * total + 2 && s[0].size() >= 3) break;  // very slow calls: enough
+    for (size_t i = 0; i < n; ++i) {
+      if (rewarm[i]) fns[i]();
+      auto a = Clock::now();
+      for (int64_t j = 0; j < k[i]; ++j) fns[i]();
+      s[i].push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / double(k[i]));
+    }
   }
-  std::sort(s.begin(), s.end());
-  Timing t;
-  t.median_ns = s[s.size() / 2];
-  t.p25_ns = s[s.size() / 4];
-  t.p75_ns = s[s.size() * 3 / 4];
-  t.samples = int(s.size());
-  t.calls_per_sample = k;
-  return t;
+  std::vector<Timing> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    std::sort(s[i].begin(), s[i].end());
+    size_t m = s[i].size();
+    out[i] = Timing{s[i][m / 2], s[i][m / 4], s[i][m * 3 / 4], int(m), k[i]};
+  }
+  return out;
 }
 
 // The hand-written baselines' threading, as a careful user writes it: the batch split into one

@@ -178,7 +178,9 @@ def main():
     md.append("Roofline time = max(bytes / triad bandwidth measured at the workload's own footprint, "
               "flops / FMA peak), for the same thread count; bytes = inputs read once + outputs written once; "
               "flops: 2 per multiply-add, 1 per other arithmetic op, 10 per exp/tanh/sigmoid/log. "
-              "Times are medians; vmapjit = the `.into` call (caller-owned outputs), vmapjit alloc = the "
+              "Times are medians; the C++ implementations of a case are timed in turns (a sample of each, "
+              "round after round), so a drift in the machine's speed shows in all of them alike; "
+              "vmapjit = the `.into` call (caller-owned outputs), vmapjit alloc = the "
               "allocating call. Ratios are baseline time / vmapjit time (> 1: vmapjit faster). "
               "Targets apply to the `vmapjit` column; `50% roof` and `1.8x` only at a workload's largest batch.\n")
     head = ("| workload | batch | vmapjit | vmapjit alloc | C++ loop | Eigen | functorch | torch manual | roofline "

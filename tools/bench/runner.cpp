@@ -81,12 +81,17 @@ void Runner::run(const Work& w, int threads, std::vector<Impl> impls, double rto
   }
   // The first calls above ran each new kernel's quick tier: time the optimized one.
   jit::wait_for_compiles();
-  for (size_t i = 0; i < impls.size(); ++i) {
-    if (!ok[i]) continue;
-    Timing t = measure(impls[i].run);
-    std::fprintf(stderr, "  %-44s %-14s %12.1f ns (%d samples x %ld)\n", label, impls[i].name.c_str(),
-                 t.median_ns, t.samples, long(t.calls_per_sample));
-    add(w, threads, impls[i].name, t);
+  std::vector<std::function<void()>> fns;
+  std::vector<size_t> timed;
+  for (size_t i = 0; i < impls.size(); ++i)
+    if (ok[i]) fns.push_back(impls[i].run), timed.push_back(i);
+  std::vector<Timing> ts = measure_in_turns(fns);
+  for (size_t j = 0; j < timed.size(); ++j) {
+    const Timing& t = ts[j];
+    const std::string& name = impls[timed[j]].name;
+    std::fprintf(stderr, "  %-44s %-14s %12.1f ns (%d samples x %ld)\n", label, name.c_str(), t.median_ns, t.samples,
+                 long(t.calls_per_sample));
+    add(w, threads, name, t);
   }
 }
 
