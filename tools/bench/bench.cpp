@@ -9,6 +9,7 @@
 
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -73,6 +74,13 @@ int main(int argc, char** argv) {
   for (std::string w; std::getline(ss, w, ',');) chosen.insert(w);
   auto want = [&](const std::string& w) { return chosen.empty() || chosen.count(w); };
 
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  if (ec || !std::ofstream(out + "/cpp.csv")) {
+    std::fprintf(stderr, "vmapjit-bench: cannot write to %s/ (%s)\n", out.c_str(),
+                 ec ? ec.message().c_str() : "not writable");
+    return 2;
+  }
   int all = int(std::max(1u, std::thread::hardware_concurrency()));
   Runner r(all);
   write_limits(all, out + "/limits.csv");

@@ -4,6 +4,9 @@
 //     of 5 regions gives bytes / second.
 //  2. FMA peak: 12 independent chains of vector FMAs per thread (more than latency x ports) at the
 //     widest width this build targets (-march=native: AVX-512 or AVX2), timed as above.
+//  3. Probes: the same two loops as calls of a fixed size, timed in turns with a case's
+//     implementations (runner.cpp), so the case's roofline comes from the limits of the same
+//     seconds.
 #include "limits.h"
 
 #include <immintrin.h>
@@ -12,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -52,18 +56,26 @@ double seconds_per_rep(int threads, double min_s, W&& work) {
   return ts[2] / double(reps);
 }
 
-double measure_triad(int64_t footprint, int threads) {
-  int64_t n = std::max<int64_t>(16 * threads, footprint / 12);
-  n = (n + 15) / 16 * 16;
-  auto alloc = [&] { return static_cast<float*>(std::aligned_alloc(64, size_t(n) * 4)); };
-  float *a = alloc(), *b = alloc(), *c = alloc();
-  auto part = [&](int t) { return std::pair<int64_t, int64_t>(n * t / threads, n * (t + 1) / threads); };
+// The triad's arrays, `footprint` bytes in all, each thread's part first-touched by that thread.
+struct TriadArrays {
+  int64_t n;
+  int threads;
+  float *a, *b, *c;
+  TriadArrays(int64_t footprint, int threads) : threads(threads) {
+    n = std::max<int64_t>(16 * threads, footprint / 12);
+    n = (n + 15) / 16 * 16;
+    auto alloc = [&] { return static_cast<float*>(std::aligned_alloc(64, size_t(n) * 4)); };
+    a = alloc(), b = alloc(), c = alloc();
 #pragma omp parallel num_threads(threads)
-  {
-    auto [lo, hi] = part(omp_get_thread_num());
-    for (int64_t i = lo; i < hi; ++i) a[i] = 0, b[i] = 1.0f + float(i % 7), c[i] = 0.5f;
+    {
+      auto [lo, hi] = part(omp_get_thread_num());
+      for (int64_t i = lo; i < hi; ++i) a[i] = 0, b[i] = 1.0f + float(i % 7), c[i] = 0.5f;
+    }
   }
-  double s = seconds_per_rep(threads, 0.005, [&](int t, int64_t reps) {
+  ~TriadArrays() { std::free(a), std::free(b), std::free(c); }
+  std::pair<int64_t, int64_t> part(int t) const { return {n * t / threads, n * (t + 1) / threads}; }
+  // Thread t's share of `reps` triads.
+  void run(int t, int64_t reps) const {
     auto [lo, hi] = part(t);
     for (int64_t r = 0; r < reps; ++r) {
       float q = 0.5f + float(r & 1);
@@ -71,9 +83,14 @@ double measure_triad(int64_t footprint, int threads) {
       for (int64_t i = lo; i < hi; ++i) a[i] = b[i] + q * c[i];
       asm volatile("" ::: "memory");
     }
-  });
-  std::free(a), std::free(b), std::free(c);
-  return 12.0 * double(n) / s;
+  }
+  double bytes() const { return 12.0 * double(n); }
+};
+
+double measure_triad(int64_t footprint, int threads) {
+  TriadArrays t(footprint, threads);
+  double s = seconds_per_rep(threads, 0.005, [&](int th, int64_t reps) { t.run(th, reps); });
+  return t.bytes() / s;
 }
 
 #if defined(__AVX512F__)
@@ -94,25 +111,31 @@ void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 #error "the FMA peak loop needs AVX2 and FMA or AVX-512 (-march=native on this machine has neither)"
 #endif
 
-double measure_fma(int threads) {
-  constexpr int kChains = 12;
-  constexpr int64_t kInner = 1000;
-  std::vector<float> sink(threads * kLanes * 8);
-  double s = seconds_per_rep(threads, 0.02, [&](int t, int64_t reps) {
-    Vec acc[kChains];
-    for (int j = 0; j < kChains; ++j) acc[j] = splat(1.0f + 0.001f * float(j + t));
-    const Vec m = splat(0.9999999f), a = splat(1e-7f);
-    for (int64_t r = 0; r < reps; ++r)
-      for (int64_t i = 0; i < kInner; ++i)
+constexpr int kChains = 12;
+constexpr int64_t kInner = 1000;
+
+// Thread t's share: reps x kInner steps of kChains independent vector FMAs.
+void fma_run(float* sink, int t, int64_t reps) {
+  Vec acc[kChains];
+  for (int j = 0; j < kChains; ++j) acc[j] = splat(1.0f + 0.001f * float(j + t));
+  const Vec m = splat(0.9999999f), a = splat(1e-7f);
+  for (int64_t r = 0; r < reps; ++r)
+    for (int64_t i = 0; i < kInner; ++i)
 #pragma GCC unroll 12
-        for (int j = 0; j < kChains; ++j) acc[j] = vfma(acc[j], m, a);
-    Vec sum = acc[0];
-    for (int j = 1; j < kChains; ++j) sum = add(sum, acc[j]);
-    store(&sink[size_t(t) * kLanes * 8], sum);
-  });
+      for (int j = 0; j < kChains; ++j) acc[j] = vfma(acc[j], m, a);
+  Vec sum = acc[0];
+  for (int j = 1; j < kChains; ++j) sum = add(sum, acc[j]);
+  store(&sink[size_t(t) * kLanes * 8], sum);
+}
+
+double fma_flops(int threads, int64_t reps) { return double(threads) * double(reps) * kInner * kChains * kLanes * 2; }
+
+double measure_fma(int threads) {
+  std::vector<float> sink(threads * kLanes * 8);
+  double s = seconds_per_rep(threads, 0.02, [&](int t, int64_t reps) { fma_run(sink.data(), t, reps); });
   volatile float keep = sink[0];
   (void)keep;
-  return double(threads) * kInner * kChains * kLanes * 2 / s;
+  return fma_flops(threads, 1) / s;
 }
 
 std::mutex g_mu;
@@ -136,10 +159,20 @@ double fma_peak(int threads) {
   return g_fma[threads] = measure_fma(threads);
 }
 
-double roofline_ns(double bytes, double flops, int threads) {
-  double t_mem = bytes / triad_bandwidth(int64_t(bytes), threads);
-  double t_fma = flops / fma_peak(threads);
-  return 1e9 * std::max(t_mem, t_fma);
+Probe triad_probe(int64_t footprint, int threads) {
+  auto t = std::make_shared<TriadArrays>(footprint, threads);
+  // Enough triads a call to last about 20 us, so the parallel region's start is not timed.
+  double est = t->bytes() / triad_bandwidth(footprint, threads);
+  int64_t reps = std::max<int64_t>(1, int64_t(20e-6 / std::max(est, 1e-9)));
+  return Probe{[t, reps] { timed_region(t->threads, reps, [&](int th, int64_t r) { t->run(th, r); }); },
+               t->bytes() * double(reps)};
+}
+
+Probe fma_probe(int threads) {
+  auto sink = std::make_shared<std::vector<float>>(threads * kLanes * 8);
+  const int64_t reps = 20;  // 240,000 vector FMAs a thread: tens of microseconds
+  return Probe{[sink, threads] { timed_region(threads, reps, [&](int t, int64_t r) { fma_run(sink->data(), t, r); }); },
+               fma_flops(threads, reps)};
 }
 
 }  // namespace bench

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace bench {
 
@@ -15,7 +16,16 @@ double triad_bandwidth(int64_t footprint, int threads);
 // Flops per second of vector FMAs (AVX-512 or AVX2) (one FMA = 2 flops per lane) on `threads` threads.
 double fma_peak(int threads);
 
-// The roofline time of a workload, in ns.
-double roofline_ns(double bytes, double flops, int threads);
+// A call of a fixed amount of work on the machine's limits: `work` bytes of triad traffic or
+// flops of vector FMAs a call. Timed in turns with a case's implementations, it gives the
+// bandwidth or peak of those same seconds (this host's speed drifts by up to 2x in a minute).
+struct Probe {
+  std::function<void()> run;
+  double work;
+};
+// Triads over arrays of `footprint` bytes in all, on `threads` threads.
+Probe triad_probe(int64_t footprint, int threads);
+// Vector FMAs on `threads` threads.
+Probe fma_probe(int threads);
 
 }  // namespace bench

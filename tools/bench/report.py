@@ -166,7 +166,9 @@ def main():
     for l in limits:
         lim[int(l["threads"])][(l["quantity"], int(l["footprint_bytes"]))] = float(l["value"])
     if lim:
-        md.append("Machine limits measured in this run (triad counts 12 bytes per element, as STREAM):\n")
+        md.append("Machine limits measured at the start of this run (triad counts 12 bytes per element, as "
+                  "STREAM; each case's roofline uses the same two loops measured again in turns with the case, "
+                  "in results.csv):\n")
         md.append("| threads | FMA peak | " + " | ".join(
             f"triad {fp / 2**20:g} MiB" for q, fp in sorted(lim[1]) if q == "triad_bytes_per_s") + " |")
         md.append("| --- " * (2 + sum(q == "triad_bytes_per_s" for q, _ in lim[1])) + "|")
@@ -176,7 +178,8 @@ def main():
             md.append(f"| {th} | " + " | ".join(cells) + " |")
         md.append("")
     md.append("Roofline time = max(bytes / triad bandwidth measured at the workload's own footprint, "
-              "flops / FMA peak), for the same thread count; bytes = inputs read once + outputs written once; "
+              "flops / FMA peak), for the same thread count, both measured in turns with the case's "
+              "implementations (the same seconds: this host's speed drifts); bytes = inputs read once + outputs written once; "
               "flops: 2 per multiply-add, 1 per other arithmetic op, 10 per exp/tanh/sigmoid/log. "
               "Times are medians; the C++ implementations of a case are timed in turns (a sample of each, "
               "round after round), so a drift in the machine's speed shows in all of them alike; "

@@ -85,19 +85,31 @@ void Runner::run(const Work& w, int threads, std::vector<Impl> impls, double rto
   std::vector<size_t> timed;
   for (size_t i = 0; i < impls.size(); ++i)
     if (ok[i]) fns.push_back(impls[i].run), timed.push_back(i);
+  // The machine's limits in the same turns: the case's roofline from the same seconds.
+  Probe triad = triad_probe(int64_t(w.bytes), threads), fma = fma_probe(threads);
+  fns.push_back(triad.run);
+  fns.push_back(fma.run);
   std::vector<Timing> ts = measure_in_turns(fns);
+  Limits lim{triad.work / (ts[timed.size()].median_ns * 1e-9), fma.work / (ts[timed.size() + 1].median_ns * 1e-9)};
+  std::fprintf(stderr, "  %-44s %-14s %9.1f GB/s triad, %6.1f Gflop/s FMA\n", label, "(limits)", lim.bandwidth / 1e9,
+               lim.peak / 1e9);
   for (size_t j = 0; j < timed.size(); ++j) {
     const Timing& t = ts[j];
     const std::string& name = impls[timed[j]].name;
     std::fprintf(stderr, "  %-44s %-14s %12.1f ns (%d samples x %ld)\n", label, name.c_str(), t.median_ns, t.samples,
                  long(t.calls_per_sample));
-    add(w, threads, name, t);
+    add(w, threads, name, t, lim);
   }
 }
 
-void Runner::add(const Work& w, int threads, const std::string& impl, const Timing& t) {
-  double roof = w.bytes > 0 || w.flops > 0 ? roofline_ns(w.bytes, w.flops, threads) : NAN;
-  rows_.push_back(Row{w, threads, impl, t, roof});
+void Runner::add(const Work& w, int threads, const std::string& impl, const Timing& t, Limits lim) {
+  double roof = NAN;
+  if (w.bytes > 0 || w.flops > 0) {
+    // Limits not measured with the case: those measured once, when first needed.
+    if (!(lim.bandwidth > 0)) lim = {triad_bandwidth(int64_t(w.bytes), threads), fma_peak(threads)};
+    roof = 1e9 * std::max(w.bytes / lim.bandwidth, w.flops / lim.peak);
+  }
+  rows_.push_back(Row{w, threads, impl, t, roof, lim});
 }
 
 void Runner::fail(const std::string& what) {
@@ -107,12 +119,14 @@ void Runner::fail(const std::string& what) {
 
 void write_rows(const Runner& r, const std::string& path) {
   std::ofstream f(path);
-  f << "workload,batch,threads,impl,median_ns,p25_ns,p75_ns,samples,calls_per_sample,bytes,flops,roofline_ns\n";
+  f << "workload,batch,threads,impl,median_ns,p25_ns,p75_ns,samples,calls_per_sample,bytes,flops,roofline_ns,"
+       "triad_bytes_per_s,fma_flops_per_s\n";
   char buf[512];
   for (const Row& x : r.rows()) {
-    std::snprintf(buf, sizeof buf, "%s,%ld,%d,%s,%.2f,%.2f,%.2f,%d,%ld,%.0f,%.0f,%.2f\n", x.work.name.c_str(),
+    std::snprintf(buf, sizeof buf, "%s,%ld,%d,%s,%.2f,%.2f,%.2f,%d,%ld,%.0f,%.0f,%.2f,%.0f,%.0f\n", x.work.name.c_str(),
                   long(x.work.batch), x.threads, x.impl.c_str(), x.t.median_ns, x.t.p25_ns, x.t.p75_ns, x.t.samples,
-                  long(x.t.calls_per_sample), x.work.bytes, x.work.flops, x.roofline_ns);
+                  long(x.t.calls_per_sample), x.work.bytes, x.work.flops, x.roofline_ns, x.limits.bandwidth,
+                  x.limits.peak);
     f << buf;
   }
 }

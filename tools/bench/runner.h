@@ -4,6 +4,7 @@
 // or a vmapjit error is reported loudly and leaves that implementation out.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,12 +32,19 @@ struct Impl {
   std::function<std::vector<Output>()> outputs;  // after a call
 };
 
+// The machine's limits a case's roofline comes from: bytes / s of the triad at the case's
+// footprint and flops / s of vector FMAs, on the case's threads (NAN: none).
+struct Limits {
+  double bandwidth = NAN, peak = NAN;
+};
+
 struct Row {
   Work work;
   int threads;
   std::string impl;
   Timing t;
   double roofline_ns;
+  Limits limits;
 };
 
 class Runner {
@@ -46,10 +54,13 @@ class Runner {
   // The thread counts to run: 1 and all cores.
   std::vector<int> thread_counts() const;
 
-  // Checks impls[1..] against impls[0] (|got - want| <= atol + rtol |want|), then times each.
+  // Checks impls[1..] against impls[0] (|got - want| <= atol + rtol |want|), then times them
+  // in turns, with probes of the machine's limits (the triad at the case's footprint and the
+  // FMA loop) in the same turns for the case's roofline.
   void run(const Work& w, int threads, std::vector<Impl> impls, double rtol = 1e-4, double atol = 1e-5);
-  // A row measured some other way (call overhead, cold calls).
-  void add(const Work& w, int threads, const std::string& impl, const Timing& t);
+  // A row measured some other way (call overhead, cold calls); without `lim`, its roofline
+  // comes from the limits measured once in the run.
+  void add(const Work& w, int threads, const std::string& impl, const Timing& t, Limits lim = {});
   // A failure to report at the end (and in the exit status).
   void fail(const std::string& what);
 
