@@ -33,16 +33,17 @@ struct Timing {
 };
 
 // The implementations of one case, timed in turns: each warms up (at least 3 calls and 10 ms),
-// then rounds in which each in turn takes one sample of k calls (k chosen so a sample lasts about
-// 50 us; a call of more than 1 ms is first repeated once untimed, so the sample does not pay the
-// caches the others left), until the budget per implementation is spent (at least 15 samples
-// each): the median per-call time of each. This host's speed drifts by up to 2x within a
-// minute; one implementation after the other, a drift between them would show as their ratio.
-// In turns, each sees the same drift.
+// then rounds in which each in turn settles (untimed calls for 3 ms) and takes samples of k calls
+// for about 20 ms (k chosen so a sample lasts about 50 us; at least one sample), until each has
+// had its budget (at least 15 samples each): the median per-call time of each over its samples.
+// This host's speed drifts by up to 2x within a minute; timed one after the other, a drift
+// between two implementations would show as their ratio. In turns, each sees the same drift.
+// The turns are long and start with the settling because threads the previous implementation
+// woke keep spinning on the cores for a while when its calls stop (OpenMP's, vmapjit's pool's):
+// samples taken then would measure the contention, not the implementation.
 inline std::vector<Timing> measure_in_turns(const std::vector<std::function<void()>>& fns) {
   size_t n = fns.size();
   std::vector<int64_t> k(n);
-  std::vector<bool> rewarm(n);
   for (size_t i = 0; i < n; ++i) {
     auto t0 = Clock::now();
     int64_t warm = 0;
@@ -52,21 +53,27 @@ inline std::vector<Timing> measure_in_turns(const std::vector<std::function<void
     }
     double per_call = seconds_since(t0) / double(warm);
     k[i] = std::max<int64_t>(1, int64_t(50e-6 / std::max(per_call, 1e-10)));
-    rewarm[i] = per_call < 1e-3;
   }
   std::vector<std::vector<double>> s(n);
+  std::vector<double> spent(n, 0);
   auto start = Clock::now();
-  const double total = budget() * double(n);
+  const double turn = 0.02, settle = 0.003;
   for (;;) {
     bool enough = true;
-    for (auto& v : s) enough &= v.size() >= 15;
-    if (enough && (seconds_since(start) >= total || s[0].size() >= 5000)) break;
-    if (seconds_since(start) > 10 * total + 2 && s[0].size() >= 3) break;  // very slow calls: enough
+    for (size_t i = 0; i < n; ++i) enough &= s[i].size() >= 15 && (spent[i] >= budget() || s[i].size() >= 5000);
+    if (enough) break;
+    if (seconds_since(start) > 10 * budget() * double(n) + 2 && s[0].size() >= 3) break;  // very slow calls
     for (size_t i = 0; i < n; ++i) {
-      if (rewarm[i]) fns[i]();
-      auto a = Clock::now();
-      for (int64_t j = 0; j < k[i]; ++j) fns[i]();
-      s[i].push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / double(k[i]));
+      auto t0 = Clock::now();
+      do fns[i]();
+      while (seconds_since(t0) < settle);
+      auto t1 = Clock::now();
+      do {
+        auto a = Clock::now();
+        for (int64_t j = 0; j < k[i]; ++j) fns[i]();
+        s[i].push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / double(k[i]));
+      } while (seconds_since(t1) < turn);
+      spent[i] += seconds_since(t1);
     }
   }
   std::vector<Timing> out(n);
