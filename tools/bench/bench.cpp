@@ -1,9 +1,12 @@
 // tools/bench/bench.cpp: the C++ half of the benchmark (the torch half is torch_bench.py).
 // Measures the machine's limits, then runs every workload with vmapjit, the hand-written loop
-// and Eigen, and the call-overhead and cold-call measurements; writes cpp.csv and limits.csv.
+// and Eigen (and, with --torch, the torch worker's functorch and manual forms of each case, in
+// the same turns), and the call-overhead and cold-call measurements; writes cpp.csv and
+// limits.csv.
 //
-//   vmapjit-bench --out DIR [--only dot,mlp,...] [--cold-runs N]
+//   vmapjit-bench --out DIR [--only dot,mlp,...] [--cold-runs N] [--torch COMMAND]
 //   vmapjit-bench --cold dot|mlp      (one cold call in this fresh process; used by the above)
+// COMMAND: a shell command that starts `torch_bench.py --serve`.
 #include <jit/jit.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -49,7 +53,7 @@ void write_limits(int all, const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string out = ".", only;
+  std::string out = ".", only, torch_cmd;
   int cold_runs = 7;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -64,8 +68,9 @@ int main(int argc, char** argv) {
     if (a == "--out") out = next();
     else if (a == "--only") only = next();
     else if (a == "--cold-runs") cold_runs = std::atoi(next().c_str());
+    else if (a == "--torch") torch_cmd = next();
     else {
-      std::fprintf(stderr, "usage: vmapjit-bench --out DIR [--only a,b] [--cold-runs N]\n");
+      std::fprintf(stderr, "usage: vmapjit-bench --out DIR [--only a,b] [--cold-runs N] [--torch COMMAND]\n");
       return 2;
     }
   }
@@ -82,7 +87,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   int all = int(std::max(1u, std::thread::hardware_concurrency()));
-  Runner r(all);
+  std::unique_ptr<TorchWorker> torch;
+  if (!torch_cmd.empty()) torch = std::make_unique<TorchWorker>(torch_cmd);
+  Runner r(all, torch.get());
   write_limits(all, out + "/limits.csv");
 
   const std::vector<std::pair<std::string, std::function<void(Runner&)>>> workloads = {

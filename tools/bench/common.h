@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,55 +33,73 @@ struct Timing {
   int64_t calls_per_sample = 0;
 };
 
-// The implementations of one case, timed in turns: each warms up (at least 3 calls and 10 ms),
-// then rounds in which each in turn settles (untimed calls for 3 ms) and takes samples of k calls
-// for about 20 ms (k chosen so a sample lasts about 50 us; at least one sample), until each has
-// had its budget (at least 15 samples each): the median per-call time of each over its samples.
-// This host's speed drifts by up to 2x within a minute; timed one after the other, a drift
-// between two implementations would show as their ratio. In turns, each sees the same drift.
-// The turns are long and start with the settling because threads the previous implementation
-// woke keep spinning on the cores for a while when its calls stop (OpenMP's, vmapjit's pool's):
-// samples taken then would measure the contention, not the implementation.
-inline std::vector<Timing> measure_in_turns(const std::vector<std::function<void()>>& fns) {
-  size_t n = fns.size();
-  std::vector<int64_t> k(n);
-  for (size_t i = 0; i < n; ++i) {
-    auto t0 = Clock::now();
-    int64_t warm = 0;
-    while (warm < 3 || seconds_since(t0) < 0.01) {
-      fns[i]();
-      ++warm;
+// One implementation of a case as turns: a turn makes untimed calls for `settle` seconds, then
+// samples of k calls for about `seconds` (at least one sample), appends each sample's ns per
+// call to `samples`, and returns k (0: it could not run).
+using TurnFn = std::function<int64_t(double settle, double seconds, std::vector<double>& samples)>;
+
+// A call of this process as turns: its first turn warms up (at least 3 calls and 10 ms) and
+// picks k so a sample lasts about 50 us.
+inline TurnFn turns_of(std::function<void()> fn) {
+  auto k = std::make_shared<int64_t>(0);
+  return [fn = std::move(fn), k](double settle, double seconds, std::vector<double>& samples) -> int64_t {
+    if (*k == 0) {
+      auto t0 = Clock::now();
+      int64_t warm = 0;
+      while (warm < 3 || seconds_since(t0) < 0.01) {
+        fn();
+        ++warm;
+      }
+      *k = std::max<int64_t>(1, int64_t(50e-6 / std::max(seconds_since(t0) / double(warm), 1e-10)));
     }
-    double per_call = seconds_since(t0) / double(warm);
-    k[i] = std::max<int64_t>(1, int64_t(50e-6 / std::max(per_call, 1e-10)));
-  }
+    auto t0 = Clock::now();
+    do fn();
+    while (seconds_since(t0) < settle);
+    auto t1 = Clock::now();
+    do {
+      auto a = Clock::now();
+      for (int64_t j = 0; j < *k; ++j) fn();
+      samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / double(*k));
+    } while (seconds_since(t1) < seconds);
+    return *k;
+  };
+}
+
+// The implementations of one case, timed in turns: rounds in which each in turn settles
+// (untimed calls for 10 ms) and takes samples for about 50 ms, until each has had its budget
+// (at least 15 samples each): the median per-call time of each over its samples (NAN for one
+// that could not run). This host's speed drifts by up to 2x within a minute; timed one after
+// the other, a drift between two implementations would show as their ratio. In turns, each
+// sees the same drift. The turns are long and start with the settling because threads the
+// previous implementation woke keep spinning on the cores for a while when its calls stop
+// (OpenMP's, torch's, vmapjit's pool's): samples taken then would measure the contention.
+inline std::vector<Timing> measure_in_turns(const std::vector<TurnFn>& turns) {
+  size_t n = turns.size();
   std::vector<std::vector<double>> s(n);
   std::vector<double> spent(n, 0);
+  std::vector<int64_t> k(n, 0);
+  std::vector<bool> gone(n, false);
   auto start = Clock::now();
-  const double turn = 0.02, settle = 0.003;
+  const double turn = 0.05, settle = 0.01;
   for (;;) {
     bool enough = true;
-    for (size_t i = 0; i < n; ++i) enough &= s[i].size() >= 15 && (spent[i] >= budget() || s[i].size() >= 5000);
+    for (size_t i = 0; i < n; ++i)
+      enough &= gone[i] || (s[i].size() >= 15 && (spent[i] >= budget() || s[i].size() >= 5000));
     if (enough) break;
-    if (seconds_since(start) > 10 * budget() * double(n) + 2 && s[0].size() >= 3) break;  // very slow calls
+    if (seconds_since(start) > 10 * budget() * double(n) + 2) break;  // very slow calls: enough
     for (size_t i = 0; i < n; ++i) {
+      if (gone[i]) continue;
       auto t0 = Clock::now();
-      do fns[i]();
-      while (seconds_since(t0) < settle);
-      auto t1 = Clock::now();
-      do {
-        auto a = Clock::now();
-        for (int64_t j = 0; j < k[i]; ++j) fns[i]();
-        s[i].push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / double(k[i]));
-      } while (seconds_since(t1) < turn);
-      spent[i] += seconds_since(t1);
+      k[i] = turns[i](settle, turn, s[i]);
+      gone[i] = k[i] == 0;
+      spent[i] += std::max(turn, seconds_since(t0) - settle);
     }
   }
   std::vector<Timing> out(n);
   for (size_t i = 0; i < n; ++i) {
     std::sort(s[i].begin(), s[i].end());
     size_t m = s[i].size();
-    out[i] = Timing{s[i][m / 2], s[i][m / 4], s[i][m * 3 / 4], int(m), k[i]};
+    if (m && !gone[i]) out[i] = Timing{s[i][m / 2], s[i][m / 4], s[i][m * 3 / 4], int(m), k[i]};
   }
   return out;
 }

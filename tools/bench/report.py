@@ -181,8 +181,9 @@ def main():
               "flops / FMA peak), for the same thread count, both measured in turns with the case's "
               "implementations (the same seconds: this host's speed drifts); bytes = inputs read once + outputs written once; "
               "flops: 2 per multiply-add, 1 per other arithmetic op, 10 per exp/tanh/sigmoid/log. "
-              "Times are medians; the C++ implementations of a case are timed in turns (a sample of each, "
-              "round after round), so a drift in the machine's speed shows in all of them alike; "
+              "Times are medians; the implementations of a case are timed in turns (50 ms each, round after "
+              "round; torch's on 1 thread in a worker process, on all cores alone), so a drift in the "
+              "machine's speed shows in all of them alike; "
               "vmapjit = the `.into` call (caller-owned outputs), vmapjit alloc = the "
               "allocating call. Ratios are baseline time / vmapjit time (> 1: vmapjit faster). "
               "Targets apply to the `vmapjit` column; `50% roof` and `1.8x` only at a workload's largest batch.\n")

@@ -74,9 +74,13 @@ b0=$(machine_busy) o0=$(own_busy) t0=$(date +%s.%N) s0=$(machine_steal)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%FT%TZ)
 status=0
-build-bench/tools/bench/vmapjit-bench --out "$out" "${bench_args[@]}" || status=$?
-LD_LIBRARY_PATH=$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
-  /usr/bin/python3 tools/bench/torch_bench.py --out "$out" "${bench_args[@]}" || status=$?
+# torch's forms of each 1-thread case run in a worker process that vmapjit-bench times in turns
+# with its own implementations (the worker inherits the OpenBLAS path, which vmapjit-bench
+# itself does not load from); torch's all-cores cases, call overhead and cold calls after.
+export LD_LIBRARY_PATH=$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+build-bench/tools/bench/vmapjit-bench --out "$out" "${bench_args[@]}" \
+  --torch "/usr/bin/python3 tools/bench/torch_bench.py --serve" || status=$?
+/usr/bin/python3 tools/bench/torch_bench.py --out "$out" --after-worker "${bench_args[@]}" || status=$?
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 others=$(others_percent "$b0" "$o0" "$t0")
 steal=$(awk -v s0="$s0" -v s1="$(machine_steal)" -v t0="$t0" -v t1="$(date +%s.%N)" -v hz="$(getconf CLK_TCK)" \

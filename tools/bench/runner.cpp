@@ -81,24 +81,44 @@ void Runner::run(const Work& w, int threads, std::vector<Impl> impls, double rto
   }
   // The first calls above ran each new kernel's quick tier: time the optimized one.
   jit::wait_for_compiles();
-  std::vector<std::function<void()>> fns;
-  std::vector<size_t> timed;
+  std::vector<TurnFn> turns;
+  std::vector<std::string> names;
   for (size_t i = 0; i < impls.size(); ++i)
-    if (ok[i]) fns.push_back(impls[i].run), timed.push_back(i);
+    if (ok[i]) turns.push_back(turns_of(impls[i].run)), names.push_back(impls[i].name);
+  // torch's forms of the case, in the worker process, in the same turns: on 1 thread, where the
+  // issue's targets are set. (On all cores, torch's idle OpenMP threads would spin on the cores
+  // through the other implementations' turns: torch_bench.py times those cases alone.)
+  if (torch_ && torch_->alive() && threads == 1) {
+    std::string r = torch_->start_case(w.name, w.batch, threads);
+    if (r == "ok") {
+      for (const char* impl : {"functorch", "torch_manual"}) {
+        turns.push_back([this, impl](double settle, double seconds, std::vector<double>& s) {
+          return torch_->turn(impl, settle, seconds, s);
+        });
+        names.push_back(impl);
+      }
+    } else if (r != "none") {
+      fail(std::string("ERROR ") + label + ": torch: " + r);
+    }
+  }
+  size_t nimpl = turns.size();
   // The machine's limits in the same turns: the case's roofline from the same seconds.
   Probe triad = triad_probe(int64_t(w.bytes), threads), fma = fma_probe(threads);
-  fns.push_back(triad.run);
-  fns.push_back(fma.run);
-  std::vector<Timing> ts = measure_in_turns(fns);
-  Limits lim{triad.work / (ts[timed.size()].median_ns * 1e-9), fma.work / (ts[timed.size() + 1].median_ns * 1e-9)};
+  turns.push_back(turns_of(triad.run));
+  turns.push_back(turns_of(fma.run));
+  std::vector<Timing> ts = measure_in_turns(turns);
+  Limits lim{triad.work / (ts[nimpl].median_ns * 1e-9), fma.work / (ts[nimpl + 1].median_ns * 1e-9)};
   std::fprintf(stderr, "  %-44s %-14s %9.1f GB/s triad, %6.1f Gflop/s FMA\n", label, "(limits)", lim.bandwidth / 1e9,
                lim.peak / 1e9);
-  for (size_t j = 0; j < timed.size(); ++j) {
+  for (size_t j = 0; j < nimpl; ++j) {
     const Timing& t = ts[j];
-    const std::string& name = impls[timed[j]].name;
-    std::fprintf(stderr, "  %-44s %-14s %12.1f ns (%d samples x %ld)\n", label, name.c_str(), t.median_ns, t.samples,
-                 long(t.calls_per_sample));
-    add(w, threads, name, t, lim);
+    if (std::isnan(t.median_ns)) {
+      fail(std::string("ERROR ") + label + ": " + names[j] + " stopped answering");
+      continue;
+    }
+    std::fprintf(stderr, "  %-44s %-14s %12.1f ns (%d samples x %ld)\n", label, names[j].c_str(), t.median_ns,
+                 t.samples, long(t.calls_per_sample));
+    add(w, threads, names[j], t, lim);
   }
 }
 

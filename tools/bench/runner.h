@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common.h"
+#include "torch_worker.h"
 
 namespace bench {
 
@@ -49,14 +50,16 @@ struct Row {
 
 class Runner {
  public:
-  explicit Runner(int all_threads) : all_threads_(all_threads) {}
+  // `torch`: the worker whose torch forms of each case are timed with it (or null).
+  explicit Runner(int all_threads, TorchWorker* torch = nullptr) : all_threads_(all_threads), torch_(torch) {}
   int all_threads() const { return all_threads_; }
   // The thread counts to run: 1 and all cores.
   std::vector<int> thread_counts() const;
 
   // Checks impls[1..] against impls[0] (|got - want| <= atol + rtol |want|), then times them
-  // in turns, with probes of the machine's limits (the triad at the case's footprint and the
-  // FMA loop) in the same turns for the case's roofline.
+  // in turns, with the torch worker's forms of the case on 1 thread (functorch, torch_manual;
+  // checked against each other there) and probes of the machine's limits (the triad at the case's
+  // footprint and the FMA loop, for the case's roofline) in the same turns.
   void run(const Work& w, int threads, std::vector<Impl> impls, double rtol = 1e-4, double atol = 1e-5);
   // A row measured some other way (call overhead, cold calls); without `lim`, its roofline
   // comes from the limits measured once in the run.
@@ -69,6 +72,7 @@ class Runner {
 
  private:
   int all_threads_;
+  TorchWorker* torch_;
   std::vector<Row> rows_;
   std::vector<std::string> failures_;
 };

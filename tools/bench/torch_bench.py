@@ -3,10 +3,14 @@
 
 Each workload of bench.cpp as functorch writes it (functorch.vmap / grad / jacrev of the same
 per-sample function) and as torch batches it by hand (X @ W.T, bmm, cdist, ...), on 1 thread and
-on all cores (torch.set_num_threads), timed as bench.cpp times (warm up, then the median of
-samples of k calls). The two forms are checked against each other first. Writes torch.csv.
+on all cores (torch.set_num_threads). The two forms are checked against each other first.
+run.sh runs it as vmapjit-bench's worker (--serve), which times the 1-thread cases in turns with
+the C++ implementations of each; then once more (--after-worker) for the all-cores cases, the
+call overhead and the cold calls, each form timed after the other (warm up, then the median of
+samples of k calls), as it times everything when run alone. Writes torch.csv.
 
-  /usr/bin/python3 torch_bench.py --out DIR [--only dot,mlp] [--cold-runs N]
+  /usr/bin/python3 torch_bench.py --out DIR [--only dot,mlp] [--cold-runs N] [--after-worker]
+  /usr/bin/python3 torch_bench.py --serve          (lines on stdin: see serve())
   /usr/bin/python3 torch_bench.py --cold dot|mlp   (one first call in this fresh process)
 """
 import argparse
@@ -48,6 +52,68 @@ def measure(fn):
     n = len(samples)
     return dict(median_ns=samples[n // 2], p25_ns=samples[n // 4], p75_ns=samples[3 * n // 4],
                 samples=n, calls_per_sample=k)
+
+
+def serve():
+    """The worker mode: vmapjit-bench times each case's torch forms in turns with its own
+    implementations, so a drift in the machine's speed does not show as a ratio. Lines on stdin:
+      case NAME BATCH THREADS   -> "ok", "none" (no such case) or "fail WHY" (after the check)
+      turn IMPL SETTLE SECONDS  -> "K s1 s2 ...": calls per sample, then ns per call of each sample
+      quit
+    IMPL is functorch or torch_manual; a turn makes untimed calls for SETTLE seconds, then
+    samples of K calls (~50 us each) for SECONDS."""
+    cases = {(name, batch): (fv, fm) for name, batch, fv, fm in workloads()}
+    fns, ks = {}, {}
+    out = sys.stdout
+    for line in sys.stdin:
+        w = line.split()
+        if not w:
+            continue
+        if w[0] == "quit":
+            break
+        if w[0] == "case":
+            name, batch, th = w[1], int(w[2]), int(w[3])
+            fns, ks = {}, {}
+            if (name, batch) not in cases:
+                print("none", file=out, flush=True)
+                continue
+            fv, fm = cases[(name, batch)]
+            torch.set_num_threads(th)
+            torch.set_grad_enabled(name in ("psg", "jacrev"))
+            try:
+                got, ref = as_list(fv()), as_list(fm())
+                bad = [i for i, (g, r) in enumerate(zip(got, ref))
+                       if g.shape != r.shape or not torch.allclose(g, r, rtol=1e-4, atol=1e-4)]
+                if bad or len(got) != len(ref):
+                    print(f"fail functorch vs manual, outputs {bad}", file=out, flush=True)
+                    continue
+                for impl, fn in (("functorch", fv), ("torch_manual", fm)):
+                    t0 = time.perf_counter()
+                    warm = 0
+                    while warm < 3 or time.perf_counter() - t0 < 0.01:
+                        fn()
+                        warm += 1
+                    fns[impl] = fn
+                    ks[impl] = max(1, int(50e-6 / max((time.perf_counter() - t0) / warm, 1e-10)))
+            except Exception as e:  # reported by the caller, which goes on
+                print("fail " + repr(e).replace("\n", " "), file=out, flush=True)
+                continue
+            print("ok", file=out, flush=True)
+        elif w[0] == "turn":
+            fn, k, settle, seconds = fns[w[1]], ks[w[1]], float(w[2]), float(w[3])
+            t0 = time.perf_counter()
+            fn()
+            while time.perf_counter() - t0 < settle:
+                fn()
+            samples = []
+            t1 = time.perf_counter()
+            while not samples or time.perf_counter() - t1 < seconds:
+                a = time.perf_counter_ns()
+                for _ in range(k):
+                    fn()
+                samples.append((time.perf_counter_ns() - a) / k)
+            print(k, *(f"{x:.1f}" for x in samples), file=out, flush=True)
+    return 0
 
 
 def tight_loop(fn, calls=300):
@@ -122,7 +188,8 @@ def randn(*shape, seed):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-# Each workload: (name, batch) -> (functorch callable, manual callable, rtol, atol).
+# Each workload: (name, batch, functorch callable, manual callable). Each callable binds its
+# inputs (default arguments): serve() builds every case before it calls any.
 def workloads():
     for b in (1, 64, 4096, 100000):
         x, y = randn(b, 64, seed=1), randn(b, 64, seed=2)
@@ -133,23 +200,23 @@ def workloads():
         yield ("model", b, (lambda x=x: vmap(lambda s: torch.relu(torch.dot(s, w)))(x)),
                (lambda x=x: torch.relu(x @ w)))
     x = randn(1000, 1000, seed=4)
-    yield "elementwise", 1000, (lambda: vmap(chain)(x)), (lambda: chain(x))
+    yield "elementwise", 1000, (lambda x=x: vmap(chain)(x)), (lambda x=x: chain(x))
     for b in (1, 16, 256, 4096):
         x = randn(b, IN, seed=5)
         yield "mlp", b, (lambda x=x: vmap(mlp)(x)), (lambda x=x: mlp_batched(x))
     x, t = randn(256, IN, seed=6), one_hot(256)
     args = (P["w1"], P["b1"], P["w2"], P["b2"], x, t)
     psg = vmap(grad(mlp_loss, argnums=(0, 1, 2, 3)), in_dims=(None, None, None, None, 0, 0))
-    yield "psg", 256, (lambda: list(psg(*args))), (lambda: psg_manual(*args))
+    yield "psg", 256, (lambda args=args: list(psg(*args))), (lambda args=args: psg_manual(*args))
     v = randn(128, seed=7)
-    yield "jacrev", 1, (lambda: jacrev(tanh_av)(v)), (lambda: jac_manual(v))
+    yield "jacrev", 1, (lambda v=v: jacrev(tanh_av)(v)), (lambda v=v: jac_manual(v))
     a, b_ = randn(10000, 16, 16, seed=8), randn(10000, 16, 16, seed=9)
-    yield "matmul16", 10000, (lambda: vmap(torch.mm)(a, b_)), (lambda: torch.bmm(a, b_))
+    yield "matmul16", 10000, (lambda a=a, b_=b_: vmap(torch.mm)(a, b_)), (lambda a=a, b_=b_: torch.bmm(a, b_))
     x, y = randn(512, 16, seed=16), randn(512, 16, seed=17)
     pair = vmap(vmap(dist, (None, 0)), (0, None))
-    yield "pairwise", 512, (lambda: pair(x, y)), (lambda: torch.cdist(x, y))
+    yield "pairwise", 512, (lambda x=x, y=y: pair(x, y)), (lambda x=x, y=y: torch.cdist(x, y))
     x = randn(1024, 1024, seed=18)
-    yield "softmax", 1024, (lambda: vmap(lambda s: torch.softmax(s, 0))(x)), (lambda: torch.softmax(x, 1))
+    yield "softmax", 1024, (lambda x=x: vmap(lambda s: torch.softmax(s, 0))(x)), (lambda x=x: torch.softmax(x, 1))
 
 
 def as_list(r):
@@ -172,10 +239,15 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--cold", default="")
     ap.add_argument("--cold-runs", type=int, default=7)
+    ap.add_argument("--serve", action="store_true", help="the worker vmapjit-bench times in turns")
+    ap.add_argument("--after-worker", action="store_true",
+                    help="skip the 1-thread cases (vmapjit-bench timed them with the worker)")
     a = ap.parse_args()
     if a.cold:
         cold_child(a.cold)
         return 0
+    if a.serve:
+        return serve()
     only = set(filter(None, a.only.split(",")))
     want = lambda w: not only or w in only
     all_threads = os.cpu_count() or 1
@@ -193,6 +265,8 @@ def main():
             continue
         grad_needed = name in ("psg", "jacrev")
         for th in threads:
+            if a.after_worker and th == 1:
+                continue
             torch.set_num_threads(th)
             with torch.set_grad_enabled(grad_needed):
                 try:
