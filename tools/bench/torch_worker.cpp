@@ -14,6 +14,8 @@ extern char** environ;
 namespace bench {
 
 TorchWorker::TorchWorker(const std::string& command) {
+  // A worker that died leaves a closed pipe: the write then fails instead of killing us.
+  signal(SIGPIPE, SIG_IGN);
   int to[2], from[2];
   if (pipe(to) != 0) return;
   if (pipe(from) != 0) {
