@@ -1,6 +1,6 @@
 // tools/bench/common.h: what every part of the benchmark shares: the timer (the implementations
-// of a case in turns, the median of many samples each), the split of a batch over threads that the hand-written baselines
-// use, and the rows the benchmark writes.
+// of a case in turns, the median of many samples each), the split of a batch over threads that
+// the hand-written baselines use, and the rows the benchmark writes.
 #pragma once
 
 #include <omp.h>

@@ -73,6 +73,8 @@ struct TriadArrays {
     }
   }
   ~TriadArrays() { std::free(a), std::free(b), std::free(c); }
+  TriadArrays(const TriadArrays&) = delete;
+  TriadArrays& operator=(const TriadArrays&) = delete;
   std::pair<int64_t, int64_t> part(int t) const { return {n * t / threads, n * (t + 1) / threads}; }
   // Thread t's share of `reps` triads.
   void run(int t, int64_t reps) const {
