@@ -30,15 +30,10 @@ Timing tight_loop(F&& fn, int64_t calls = 20000) {
     for (int64_t i = 0; i < calls; ++i) fn();
     s.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / double(calls));
   }
-  std::sort(s.begin(), s.end());
-  return Timing{s[7], s[3], s[11], 15, calls};
+  return timing_of(std::move(s), calls);
 }
 
-Timing of_samples(std::vector<double> s) {
-  std::sort(s.begin(), s.end());
-  size_t n = s.size();
-  return Timing{s[n / 2], s[n / 4], s[n * 3 / 4], int(n), 1};
-}
+Timing of_samples(std::vector<double> s) { return timing_of(std::move(s), 1); }
 
 const Tensor& mlp_w(int i) {
   static const Tensor w[4] = {jit::randn({kHid, kIn}, 11) * 0.125f, jit::randn({kHid}, 12) * 0.1f,

@@ -33,6 +33,13 @@ struct Timing {
   int64_t calls_per_sample = 0;
 };
 
+// The median and quartiles of per-call samples (ns), taken `calls_per_sample` calls at a time.
+inline Timing timing_of(std::vector<double> s, int64_t calls_per_sample) {
+  std::sort(s.begin(), s.end());
+  size_t m = s.size();
+  return Timing{s[m / 2], s[m / 4], s[m * 3 / 4], int(m), calls_per_sample};
+}
+
 // One implementation of a case as turns: a turn makes untimed calls for `settle` seconds, then
 // samples of k calls for about `seconds` (at least one sample), appends each sample's ns per
 // call to `samples`, and returns k (0: it could not run).
@@ -96,11 +103,8 @@ inline std::vector<Timing> measure_in_turns(const std::vector<TurnFn>& turns) {
     }
   }
   std::vector<Timing> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    std::sort(s[i].begin(), s[i].end());
-    size_t m = s[i].size();
-    if (m && !gone[i]) out[i] = Timing{s[i][m / 2], s[i][m / 4], s[i][m * 3 / 4], int(m), k[i]};
-  }
+  for (size_t i = 0; i < n; ++i)
+    if (!s[i].empty() && !gone[i]) out[i] = timing_of(std::move(s[i]), k[i]);
   return out;
 }
 

@@ -30,15 +30,27 @@ BUDGET = float(os.environ.get("BENCH_BUDGET", "0.25"))
 IN, HID, OUT = 64, 128, 10
 
 
-def measure(fn):
-    """Warm up (3 calls, 10 ms), then samples of k calls (~50 us each) for the budget: median ns."""
+def calls_per_sample(fn):
+    """Warm up (3 calls, 10 ms); the k calls a sample of ~50 us takes."""
     t0 = time.perf_counter()
     warm = 0
     while warm < 3 or time.perf_counter() - t0 < 0.01:
         fn()
         warm += 1
-    per_call = (time.perf_counter() - t0) / warm
-    k = max(1, int(50e-6 / max(per_call, 1e-10)))
+    return max(1, int(50e-6 / max((time.perf_counter() - t0) / warm, 1e-10)))
+
+
+def mismatched(fvmap, fmanual):
+    """The outputs where the functorch form and the manual one differ (None: all agree)."""
+    got, ref = as_list(fvmap()), as_list(fmanual())
+    bad = [i for i, (g, r) in enumerate(zip(got, ref))
+           if g.shape != r.shape or not torch.allclose(g, r, rtol=1e-4, atol=1e-4)]
+    return bad if bad or len(got) != len(ref) else None
+
+
+def measure(fn):
+    """Warm up, then samples of k calls (~50 us each) for the budget: median ns."""
+    k = calls_per_sample(fn)
     samples = []
     start = time.perf_counter()
     while len(samples) < 15 or (time.perf_counter() - start < BUDGET and len(samples) < 5000):
@@ -81,20 +93,12 @@ def serve():
             torch.set_num_threads(th)
             torch.set_grad_enabled(name in ("psg", "jacrev"))
             try:
-                got, ref = as_list(fv()), as_list(fm())
-                bad = [i for i, (g, r) in enumerate(zip(got, ref))
-                       if g.shape != r.shape or not torch.allclose(g, r, rtol=1e-4, atol=1e-4)]
-                if bad or len(got) != len(ref):
+                bad = mismatched(fv, fm)
+                if bad is not None:
                     print(f"fail functorch vs manual, outputs {bad}", file=out, flush=True)
                     continue
                 for impl, fn in (("functorch", fv), ("torch_manual", fm)):
-                    t0 = time.perf_counter()
-                    warm = 0
-                    while warm < 3 or time.perf_counter() - t0 < 0.01:
-                        fn()
-                        warm += 1
-                    fns[impl] = fn
-                    ks[impl] = max(1, int(50e-6 / max((time.perf_counter() - t0) / warm, 1e-10)))
+                    fns[impl], ks[impl] = fn, calls_per_sample(fn)
             except Exception as e:  # reported by the caller, which goes on
                 print("fail " + repr(e).replace("\n", " "), file=out, flush=True)
                 continue
@@ -270,10 +274,8 @@ def main():
             torch.set_num_threads(th)
             with torch.set_grad_enabled(grad_needed):
                 try:
-                    got, ref = as_list(fvmap()), as_list(fmanual())
-                    bad = [i for i, (g, r) in enumerate(zip(got, ref))
-                           if g.shape != r.shape or not torch.allclose(g, r, rtol=1e-4, atol=1e-4)]
-                    if bad or len(got) != len(ref):
+                    bad = mismatched(fvmap, fmanual)
+                    if bad is not None:
                         failures.append(f"MISMATCH torch {name} batch {batch}: functorch vs manual, outputs {bad}")
                         print("!!!!! " + failures[-1], file=sys.stderr)
                         continue
