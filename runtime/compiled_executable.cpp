@@ -1,11 +1,15 @@
 // runtime/compiled_executable.cpp: runs compiled kernels. The prologue computes the hoisted
-// values once per call; the body's batch range is split into chunks over the thread pool.
-// Scratch memory is per thread and reused from call to call.
+// values once per call (once per thread, on a call split over threads); the body's batch range
+// is split into chunks over the thread pool. Hoisted and scratch memory are per thread and
+// reused from call to call.
 #include "runtime/compiled_executable.h"
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <exception>
+#include <mutex>
 
 #include "codegen/emitter.h"
 #include "runtime/thread_pool.h"
@@ -33,13 +37,17 @@ struct Arena {
 };
 // initial-exec: a thread-local in a shared library without a __tls_get_addr call per access.
 __attribute__((tls_model("initial-exec"))) thread_local Arena t_hoisted, t_scratch;
+// The split call whose hoisted values this thread's t_hoisted holds (0: none).
+__attribute__((tls_model("initial-exec"))) thread_local uint64_t t_hoisted_call = 0;
+std::atomic<uint64_t> g_split_calls{0};
 
 constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements touched per call worth a second thread
-// What each hoisted element adds to that: the prologue writes the hoisted values (packed
-// weights) on the calling thread's core every call, and a second thread reads them all from
-// there. MLP inference (37 KB of packed weights) at batch 16 took 4.1 us on one thread and
-// 4.8 (up to 12.7) on two; at 48, 7.4 and 5.7; relu(dot), nothing hoisted, gains from 512.
-constexpr int64_t kHoistedWork = 16;
+// What each hoisted element adds to that: a second thread computes the hoisted values (packed
+// weights) again, in its own memory, before it starts. MLP inference (37 KB of packed weights),
+// one thread against two: batch 8, 2.7 and 3.4 us; 12, 3.75 and 3.8; 16, 4.2 and 3.8; 32, 7.4
+// and 5.4 (when the second thread read the first one's values: 4.1 and 4.8 at 16, and this
+// was 16). relu(dot), nothing hoisted, gains from 512.
+constexpr int64_t kHoistedWork = 6;
 
 class CompiledExecutable : public PointerExecutable {
  public:
@@ -94,19 +102,46 @@ class CompiledExecutable : public PointerExecutable {
     cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
                          o.ctx.seed, o.ctx.call, batch, &error};
     const KernelFns& fns = kernels_->current();  // one tier for the whole call
-    if (fns.prologue && (batch > 0 || prologue_at_batch0_)) fns.prologue(&kargs);
+    int threads = 1;
+    int64_t chunk = batch, tasks = 1;
     if (batch > 0) {
-      int threads = o.threads > 0 ? o.threads
-                    : batch * work_per_sample_ >= parallel_work_ ? ThreadPool::instance().size() : 1;
+      threads = o.threads > 0 ? o.threads
+                : batch * work_per_sample_ >= parallel_work_ ? ThreadPool::instance().size() : 1;
       // One thread takes the whole batch as one chunk: no division on the usual small call.
-      int64_t chunk = o.chunk > 0 ? std::min(o.chunk, batch) : threads == 1 ? batch : (batch + threads - 1) / threads;
-      int64_t tasks = chunk == batch ? 1 : (batch + chunk - 1) / chunk;
-      if (threads > 1 && tasks > 1) {
+      chunk = o.chunk > 0 ? std::min(o.chunk, batch) : threads == 1 ? batch : (batch + threads - 1) / threads;
+      tasks = chunk == batch ? 1 : (batch + chunk - 1) / chunk;
+    }
+    bool split = threads > 1 && tasks > 1;
+    // Split over threads, a prologue that writes hoisted values only runs on each thread, into
+    // its own memory, before its first chunk. Written on one core and read on the other, the
+    // values crossed between the cores' caches every call: pairwise distances' 32 KB pack
+    // took 0.74 us on one thread and 5.3 us with a second reading it. (Without
+    // prologue_at_batch0_, it writes no output and cannot report a bad index.)
+    bool own_prologue = split && fns.prologue && !prologue_at_batch0_;
+    if (fns.prologue && (batch > 0 || prologue_at_batch0_) && !own_prologue) fns.prologue(&kargs);
+    if (batch > 0) {
+      if (split) {
+        uint64_t call = g_split_calls.fetch_add(1, std::memory_order_relaxed) + 1;
+        std::mutex failure_mu;
+        std::exception_ptr failure;
         ThreadPool::instance().parallel_for(tasks, [&](int64_t i) {
-          cg::KernelArgs a = kargs;  // each thread its own scratch
-          a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
-          fns.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+          try {
+            cg::KernelArgs a = kargs;  // each thread its own scratch (and hoisted values)
+            a.scratch = scratch_ ? t_scratch.get(scratch_) : nullptr;
+            if (own_prologue) {
+              a.hoisted = t_hoisted.get(hoisted_);
+              if (t_hoisted_call != call) {
+                fns.prologue(&a);
+                t_hoisted_call = call;
+              }
+            }
+            fns.body(&a, i * chunk, std::min(batch, (i + 1) * chunk));
+          } catch (...) {  // an arena that cannot grow, on a worker: rethrown by the caller
+            std::lock_guard<std::mutex> lock(failure_mu);
+            if (!failure) failure = std::current_exception();
+          }
         });
+        if (failure) std::rethrow_exception(failure);
       } else {
         // In place, not a copy: copying the block just written (16-byte loads of 8-byte
         // stores, which the store buffer cannot forward) stalled the usual small call.

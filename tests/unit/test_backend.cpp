@@ -415,6 +415,32 @@ TEST_CASE("backend: nested vmap, chunking and threads agree with the interpreter
     CHECK(jit::allclose(jit::vmap(f, 0, 0, {.threads = threads})(big), whole, 1e-6, 1e-7));
 }
 
+TEST_CASE("backend: a call split over threads computes its hoisted values on each thread") {
+  // A captured weight packed for a contraction is hoisted: a call split over threads packs it
+  // on each thread, into that thread's own memory, before the thread's first chunk. Two
+  // functions of the same shapes alternate (the threads' memory holds the other one's weight
+  // in between), and one weight changes between calls (captured tensors are read every call):
+  // each call has the bits of the same call on one thread.
+  std::vector<float> w1(33 * 40), w2(33 * 40);
+  for (size_t i = 0; i < w1.size(); ++i) w1[i] = std::sin(0.3f * i), w2[i] = std::cos(0.7f * i);
+  Tensor a = jit::from_blob(w1.data(), {33, 40}, jit::DType::f32);
+  Tensor b = jit::from_blob(w2.data(), {33, 40}, jit::DType::f32);
+  auto fa = [&](const Tensor& x) { return jit::tanh(jit::mv(a, x)); };
+  auto fb = [&](const Tensor& x) { return jit::tanh(jit::mv(b, x)); };
+  jit::VmapOptions split{.chunk_size = 3, .threads = 2, .tiering = jit::Tiering::Optimized};
+  jit::VmapOptions one{.threads = 1, .tiering = jit::Tiering::Optimized};
+  auto va = jit::vmap(fa, 0, 0, split), va1 = jit::vmap(fa, 0, 0, one);
+  auto vb = jit::vmap(fb, 0, 0, split), vb1 = jit::vmap(fb, 0, 0, one);
+  Tensor xs = batch_of({40}, 61, 21);
+  for (int call = 0; call < 6; ++call) {
+    CAPTURE(call);
+    CHECK(same_bits(va(xs), va1(xs)));
+    CHECK(same_bits(vb(xs), vb1(xs)));
+    CHECK_FALSE(same_bits(va(xs), vb(xs)));
+    w1[static_cast<size_t>(call * 37)] += 1.0f;
+  }
+}
+
 TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
   const float inf = INFINITY, nan = NAN;
   Tensor x = jit::tensor({{1.f, nan, -inf, 0.f, -0.f, inf, 3.f, -2.f, 5.f},
