@@ -427,11 +427,12 @@ TEST_CASE("backend: a call split over threads computes its hoisted values on eac
   Tensor b = jit::from_blob(w2.data(), {33, 40}, jit::DType::f32);
   auto fa = [&](const Tensor& x) { return jit::tanh(jit::mv(a, x)); };
   auto fb = [&](const Tensor& x) { return jit::tanh(jit::mv(b, x)); };
-  jit::VmapOptions split{.chunk_size = 3, .threads = 2, .tiering = jit::Tiering::Optimized};
+  // Calls long enough (about a millisecond) for a sleeping worker to wake and take chunks.
+  jit::VmapOptions split{.chunk_size = 16, .threads = 2, .tiering = jit::Tiering::Optimized};
   jit::VmapOptions one{.threads = 1, .tiering = jit::Tiering::Optimized};
   auto va = jit::vmap(fa, 0, 0, split), va1 = jit::vmap(fa, 0, 0, one);
   auto vb = jit::vmap(fb, 0, 0, split), vb1 = jit::vmap(fb, 0, 0, one);
-  Tensor xs = batch_of({40}, 61, 21);
+  Tensor xs = batch_of({40}, 4099, 21);
   for (int call = 0; call < 6; ++call) {
     CAPTURE(call);
     CHECK(same_bits(va(xs), va1(xs)));
@@ -439,6 +440,17 @@ TEST_CASE("backend: a call split over threads computes its hoisted values on eac
     CHECK_FALSE(same_bits(va(xs), vb(xs)));
     w1[static_cast<size_t>(call * 37)] += 1.0f;
   }
+  // Random values drawn once per call (randomness "same") are hoisted too: every thread draws
+  // the call's values.
+  auto noisy = [&](const Tensor& x) { return jit::tanh(jit::mv(a + jit::randn({33, 40}), x)); };
+  split.randomness = one.randomness = jit::Randomness::Same;
+  auto vn = jit::vmap(noisy, 0, 0, split), vn1 = jit::vmap(noisy, 0, 0, one);
+  jit::manual_seed(3);
+  Tensor first = vn(xs), second = vn(xs);
+  jit::manual_seed(3);
+  CHECK(same_bits(first, vn1(xs)));
+  CHECK(same_bits(second, vn1(xs)));
+  CHECK_FALSE(same_bits(first, second));
 }
 
 TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
