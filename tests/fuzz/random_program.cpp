@@ -314,6 +314,7 @@ Program generate(uint64_t seed) {
     g.p.inner_batch = 1 + g.pick(5);
   }
   g.p.chunk = g.pick(3) == 0 && g.p.batch > 1 ? 1 + g.pick(g.p.batch) : 0;
+  g.p.threads = g.p.chunk ? 2 : 0;
   return g.p;
 }
 
@@ -326,8 +327,8 @@ std::vector<Tensor> Program::run(const std::vector<Tensor>& in) const {
 }
 
 std::string Program::describe() const {
-  std::string r = fmt::format("program {} (batch {}{}, chunk {}):\n", seed, batch,
-                              nested ? fmt::format(" x inner {}", inner_batch) : "", chunk);
+  std::string r = fmt::format("program {} (batch {}{}, chunk {}, threads {}):\n", seed, batch,
+                              nested ? fmt::format(" x inner {}", inner_batch) : "", chunk, threads);
   auto dim = [](const std::optional<int64_t>& d) { return d ? std::to_string(*d) : std::string("none"); };
   for (size_t i = 0; i < inputs.size(); ++i)
     r += fmt::format("  v{} = input {}{}{} in_dim {}{}\n", i, jit::dtype_name(inputs[i].dtype),
@@ -448,7 +449,8 @@ std::vector<jit::Dim> dims_of(const std::vector<std::optional<int64_t>>& d) {
 
 std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, bool fuse, jit::Tiering tiering) {
   auto f = [&p](const auto&... xs) { return p.run({xs...}); };
-  jit::VmapOptions o{.chunk_size = p.chunk, .name = fmt::format("program{}", p.seed), .fuse = fuse, .tiering = tiering};
+  jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
+                     .fuse = fuse, .tiering = tiering};
   if (!p.nested) return call(jit::vmap(f, dims_of(p.in_dims), 0, o), x);
   auto inner = jit::vmap(f, dims_of(p.inner_in_dims), 0, o);
   return call(jit::vmap(inner, dims_of(p.in_dims), 0, o), x);

@@ -36,6 +36,7 @@ struct Program {
   std::vector<std::optional<int64_t>> inner_in_dims;  // nested: the inner vmap's
   bool nested = false;
   int64_t batch = 0, inner_batch = 0, chunk = 0;
+  int threads = 0;  // chunked calls run on 2 threads: their chunks split over the pool
 
   // The program's values for one sample's inputs (concrete: computed; symbolic: traced).
   std::vector<jit::Tensor> run(const std::vector<jit::Tensor>& inputs) const;
