@@ -35,7 +35,9 @@ class KernelSlot {
   std::atomic<const KernelFns*> current_{&first_};
 };
 
+// constant_captures: see VmapOptions.
 std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
-                                                     std::shared_ptr<const KernelSlot> kernels);
+                                                     std::shared_ptr<const KernelSlot> kernels,
+                                                     bool constant_captures = false);
 
 }  // namespace jit::rt

@@ -111,7 +111,7 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   Tier first = o.tiering == Tiering::Optimized ? Tier::Optimized : Tier::Quick;
   auto kernels = std::make_shared<KernelSlot>(build_kernels(c.batched, sched, contiguous, first, &rec),
                                               first == Tier::Optimized);
-  c.exec = make_compiled_executable(c.batched, sched, kernels);
+  c.exec = make_compiled_executable(c.batched, sched, kernels, o.constant_captures);
   if (o.tiering == Tiering::Background) {
     // The job owns copies of what it emits from; an executable gone by then is not compiled.
     std::weak_ptr<KernelSlot> slot = kernels;

@@ -29,6 +29,7 @@ struct PipelineOptions {
   bool keep_text = false;    // record every stage's printed result
   bool fuse = true;          // false: store every value (to test fusion against)
   Tiering tiering = Tiering::Optimized;  // the dumper's default: the code that runs in the end
+  bool constant_captures = false;        // see VmapOptions
   // Per parameter, then per output of the batched function: whether its memory is row-major
   // (strides known when compiling). Empty: all are.
   std::vector<bool> contiguous;

@@ -93,6 +93,8 @@ Options parse_options(int argc, char** argv) {
       need(false), o.interpreter = true;
     } else if (opt == "--no-fuse") {
       need(false), o.fuse = false;
+    } else if (opt == "--constant-captures") {
+      need(false), o.constant_captures = true;
     } else if (opt == "--quick") {
       need(false), o.quick = true;
     } else if (opt == "--list-ops") {
@@ -148,6 +150,8 @@ usage: vmapjit-dump FILE.jir | - [options]
   --no-fuse              compile without fusion (every value stored)
   --quick                compile the quick tier (a new kernel's first calls: light IR passes,
                          LLVM's fast instruction selection; the same bits, slower code)
+  --constant-captures    captured parameters are constants (VmapOptions::constant_captures):
+                         what the kernel computes from them alone runs on the first call only
   --run                  run on random inputs and print the outputs (summarised when large):
                          floats N(0,1), integers in [0, 3), bools half true
   --batch=N              the batch size for --run, --check and --bench (default 4)

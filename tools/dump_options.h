@@ -31,6 +31,7 @@ struct Options {
   std::vector<std::string> stages;  // --stage names, or "all"
   bool run = false, check = false, bench = false;
   bool interpreter = false, fuse = true, quick = false, list_ops = false, help = false;
+  bool constant_captures = false;
   int64_t batch = 4;
   uint64_t seed = 0;
   int repeats = 100;

@@ -130,6 +130,7 @@ class Dumper {
     rt::PipelineOptions po;
     po.interpreter = o_.interpreter;
     po.fuse = o_.fuse;
+    po.constant_captures = o_.constant_captures;
     po.tiering = o_.quick ? jit::Tiering::Quick : jit::Tiering::Optimized;
     po.keep_text = wants_ir;
     auto t0 = Clock::now();

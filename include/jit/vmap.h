@@ -50,6 +50,13 @@ struct VmapOptions {
   bool per_sample_fallback = true;
   bool fuse = true;  // false: every intermediate goes through memory (for testing fusion)
   Tiering tiering = Tiering::Background;
+  // true: the tensors the function captures are constants, as a closure's arrays are to JAX
+  // (a service's weights). What the compiled code computes from them alone, once per call
+  // otherwise (weights packed for a contraction), is computed on the first call and kept.
+  // Writing into a captured tensor's memory after that first call is not seen by later calls;
+  // a new signature's kernel reads the tensors as they are then. Per-call work stays per call:
+  // anything computed from an argument, and random draws.
+  bool constant_captures = false;
 };
 
 namespace detail {
@@ -68,7 +75,7 @@ std::shared_ptr<TransformState> make_compile_state(VmapOptions o);
 }
 
 // f traced once per signature and compiled, without batching: the same caching and fast path
-// as vmap. (Options other than backend, threads and name do not apply.)
+// as vmap. (Options other than backend, threads, name and constant_captures do not apply.)
 template <class F>
 Transformed<std::decay_t<F>> compile(F&& f, VmapOptions options = {}) {
   return {std::forward<F>(f), detail::make_compile_state(std::move(options))};

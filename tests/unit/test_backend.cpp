@@ -453,6 +453,60 @@ TEST_CASE("backend: a call split over threads computes its hoisted values on eac
   CHECK_FALSE(same_bits(first, second));
 }
 
+TEST_CASE("backend: constant captures are computed once, for every thread and tier") {
+  // VmapOptions::constant_captures: a captured weight's packed copy is made by the first call
+  // and kept. Results have the default's bits (the weight read every call) on one thread, split
+  // over two, from the quick tier's first call on to the optimized tier's, and for callers on
+  // several threads at once. A write into the weight after the first call is not seen: the
+  // contract, and the sign that the copy is kept.
+  std::vector<float> w(33 * 40);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.3f * i);
+  Tensor a = jit::from_blob(w.data(), {33, 40}, jit::DType::f32);
+  auto f = [&](const Tensor& x) { return jit::tanh(jit::mv(a, x)); };
+  jit::VmapOptions plain{.threads = 1, .tiering = jit::Tiering::Optimized};
+  jit::VmapOptions fixed = plain, split = plain, tiered = plain;
+  fixed.constant_captures = split.constant_captures = tiered.constant_captures = true;
+  split.chunk_size = 16, split.threads = 2;
+  tiered.tiering = jit::Tiering::Background;
+  auto vp = jit::vmap(f, 0, 0, plain), vf = jit::vmap(f, 0, 0, fixed), vs = jit::vmap(f, 0, 0, split);
+  auto vt = jit::vmap(f, 0, 0, tiered), vc = jit::vmap(f, 0, 0, fixed);
+  Tensor xs = batch_of({40}, 4099, 21);
+  Tensor before = vp(xs);
+  CHECK(same_bits(vf(xs), before));
+  CHECK(same_bits(vs(xs), before));
+  CHECK(same_bits(vt(xs), before));  // the quick tier's values
+  std::vector<std::thread> callers;
+  std::vector<Tensor> got(4);
+  for (size_t t = 0; t < got.size(); ++t) callers.emplace_back([&, t] { got[t] = vc(xs); });
+  for (std::thread& t : callers) t.join();
+  for (const Tensor& g : got) CHECK(same_bits(g, before));
+  w[5] += 1.0f;
+  Tensor after = vp(xs);
+  CHECK_FALSE(same_bits(after, before));
+  jit::wait_for_compiles();
+  CHECK(jit::cache_stats(vt).optimized == 1);
+  for (auto* v : {&vf, &vs, &vt, &vc}) CHECK(same_bits((*v)(xs), before));
+  // A transform made now reads the weight as it is.
+  CHECK(same_bits(jit::vmap(f, 0, 0, fixed)(xs), after));
+  // Work from an argument stays per call: an unmapped scale of the weight, packed with it.
+  auto g = [&](const Tensor& x, const Tensor& s) { return jit::mv(a * s, x); };
+  auto gp = jit::vmap(g, {0, jit::none}, 0, plain), gf = jit::vmap(g, {0, jit::none}, 0, fixed);
+  Tensor s1 = jit::randn({40}, 22), s2 = jit::randn({40}, 23);
+  CHECK(same_bits(gf(xs, s1), gp(xs, s1)));
+  CHECK(same_bits(gf(xs, s2), gp(xs, s2)));
+  CHECK_FALSE(same_bits(gf(xs, s1), gf(xs, s2)));
+  // So do random draws (randomness "same": drawn once per call, with the weight).
+  auto noisy = [&](const Tensor& x) { return jit::tanh(jit::mv(a + jit::randn({33, 40}), x)); };
+  plain.randomness = fixed.randomness = jit::Randomness::Same;
+  auto np = jit::vmap(noisy, 0, 0, plain), nf = jit::vmap(noisy, 0, 0, fixed);
+  jit::manual_seed(4);
+  Tensor first = nf(xs), second = nf(xs);
+  jit::manual_seed(4);
+  CHECK(same_bits(first, np(xs)));
+  CHECK(same_bits(second, np(xs)));
+  CHECK_FALSE(same_bits(first, second));
+}
+
 TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
   const float inf = INFINITY, nan = NAN;
   Tensor x = jit::tensor({{1.f, nan, -inf, 0.f, -0.f, inf, 3.f, -2.f, 5.f},
