@@ -17,12 +17,13 @@ import os
 import sys
 from collections import defaultdict
 
-ORDER = ["dot", "model", "elementwise", "mlp", "psg", "jacrev", "matmul16", "pairwise", "softmax"]
+ORDER = ["dot", "model", "elementwise", "mlp", "mlp_const", "psg", "jacrev", "matmul16", "pairwise", "softmax"]
 TITLE = {
     "dot": "dot f32[64]",
     "model": "relu(dot(x, w)) f32[64]",
     "elementwise": "tanh(1.5x+.5)*sigmoid(x)-.1exp(x) f32[1000]",
     "mlp": "MLP 64-128-10 inference",
+    "mlp_const": "MLP inference, constant captures",
     "psg": "MLP per-sample grads (4 params)",
     "jacrev": "jacrev tanh(A v), N=128",
     "matmul16": "per-sample 16x16 matmul",

@@ -155,22 +155,32 @@ void bench_elementwise(Runner& r) {
   }
 }
 
+// The MLP as it is, and as a service that declares its weights constant runs it
+// (mlp_const: VmapOptions::constant_captures, the weights packed on the first call only).
 void bench_mlp(Runner& r) {
-  std::vector<decltype(jit::vmap(mlp))> fs;
-  for (int th : r.thread_counts()) fs.push_back(jit::vmap(mlp, 0, 0, opts(th, "mlp")));
+  std::vector<decltype(jit::vmap(mlp))> fs, fcs;
+  for (int th : r.thread_counts()) {
+    fs.push_back(jit::vmap(mlp, 0, 0, opts(th, "mlp")));
+    jit::VmapOptions c = opts(th, "mlp_const");
+    c.constant_captures = true;
+    fcs.push_back(jit::vmap(mlp, 0, 0, c));
+  }
   Mlp m = params().mlp();
   for (int64_t b : {1, 16, 256, 4096}) {
-    Work w{"mlp", b, 4.0 * (kIn * b + kOut * b + mlp_param_floats()), mlp_flops() * b};
     Tensor x = jit::randn({b, kIn}, 5);
     const float* px = fp(x);
     Tensor ref = jit::empty({b, kOut}), e = jit::empty({b, kOut}), o = jit::empty({b, kOut});
     float *pr = fp(ref), *pe = fp(e);
     std::vector<Tensor> held;
-    for (size_t i = 0; i < fs.size(); ++i) {
-      int th = r.thread_counts()[i];
-      r.run(w, th, concat({ranged("cpp_loop", w, th, [=](int64_t b0, int64_t b1) { loop_mlp(m, px, pr, b0, b1); }, {out(ref)}),
-                           ranged("eigen", w, th, [=](int64_t b0, int64_t b1) { eigen_mlp(m, px, pe, b0, b1); }, {out(e)})},
-                          vmapjit_impls(fs[i], {o}, held, x)));
+    for (const char* name : {"mlp", "mlp_const"}) {
+      Work w{name, b, 4.0 * (kIn * b + kOut * b + mlp_param_floats()), mlp_flops() * b};
+      for (size_t i = 0; i < fs.size(); ++i) {
+        int th = r.thread_counts()[i];
+        const auto& f = name == std::string("mlp") ? fs[i] : fcs[i];
+        r.run(w, th, concat({ranged("cpp_loop", w, th, [=](int64_t b0, int64_t b1) { loop_mlp(m, px, pr, b0, b1); }, {out(ref)}),
+                             ranged("eigen", w, th, [=](int64_t b0, int64_t b1) { eigen_mlp(m, px, pe, b0, b1); }, {out(e)})},
+                            vmapjit_impls(f, {o}, held, x)));
+      }
     }
   }
 }
