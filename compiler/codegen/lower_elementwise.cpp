@@ -135,9 +135,10 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::Gelu:
       return emit_math(e, n.attrs.get_int("approximate") ? MathFn::GeluTanh : MathFn::GeluErf, x);
     case OpId::Relu:
-      // x > 0 ? x : +0, and NaN stays NaN (as the reference kernel).
-      return fl ? B.CreateSelect(B.CreateFCmpUNO(x[0], x[0]), x[0],
-                                 B.CreateSelect(B.CreateFCmpOGT(x[0], c(0)), x[0], c(0)))
+      // x > 0 ? x : +0, and NaN stays NaN (as the reference kernel): one unordered compare.
+      // (As a NaN select around an ordered one, LLVM 19's instcombine miscompiled relu(abs(x)):
+      // merging the two compares on |x| into a class test, it tested x > 0 instead of x != 0.)
+      return fl ? B.CreateSelect(B.CreateFCmpUGT(x[0], c(0)), x[0], c(0))
                 : B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, x[0], c(0));
     case OpId::Floor: return fl ? un(llvm::Intrinsic::floor) : x[0];
     case OpId::Ceil: return fl ? un(llvm::Intrinsic::ceil) : x[0];

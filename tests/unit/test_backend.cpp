@@ -136,6 +136,25 @@ TEST_CASE("backend: fused models") {
   agree("matmul_batched", [](const Tensor& a) { return jit::matmul(a, a); }, 0, batch_of({16, 16}, 19, 10));
 }
 
+TEST_CASE("backend: relu of an absolute value keeps the negative inputs' magnitudes") {
+  // relu lowered as a NaN select around an ordered compare: LLVM 19's instcombine merged the two
+  // compares on |x| into one class test on x and tested x > 0, so relu(abs(x)) gave 0 for every
+  // negative x (the differential fuzzer's program 951421). Also an absolute value that LLVM forms
+  // itself (x < 0 ? -x : x), in f64, and with NaN and -0 among the inputs.
+  auto of_abs = [](const Tensor& x) { return jit::relu(jit::abs(x)); };
+  auto of_select = [](const Tensor& x) { return jit::relu(jit::where(x < 0.0, -x, x)); };
+  Tensor special = jit::tensor({{-2.f, NAN, -0.f, 0.f, 3.f, -INFINITY, -1e-40f, 5.f}});
+  for (jit::DType t : {jit::DType::f32, jit::DType::f64}) {
+    agree("relu(abs)", of_abs, 0, batch_of({37}, 9, 41, t));
+    agree("relu(where)", of_select, 0, batch_of({37}, 9, 42, t));
+    agree("relu(abs) special", of_abs, 0, special.to(t));
+  }
+  Tensor y = jit::vmap(of_abs)(special);
+  CHECK(y.to_vector()[0] == 2.0);
+  CHECK(std::isnan(y.to_vector()[1]));
+  CHECK(y.to_vector()[5] == INFINITY);
+}
+
 TEST_CASE("backend: captured weights packed for a contraction, every block and edge shape") {
   // A captured matrix met by a batched matrix-vector product is packed transposed once per
   // call: in-register blocks of the vector width where rows and columns fill them, element
