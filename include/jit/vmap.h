@@ -55,7 +55,8 @@ struct VmapOptions {
   // otherwise (weights packed for a contraction), is computed on the first call and kept.
   // Writing into a captured tensor's memory after that first call is not seen by later calls;
   // a new signature's kernel reads the tensors as they are then. Per-call work stays per call:
-  // anything computed from an argument, and random draws.
+  // anything computed from an argument, and random draws. (Today it is all or nothing: a kernel
+  // whose once-per-call values include any such work computes all of them every call.)
   bool constant_captures = false;
 };
 
@@ -75,7 +76,7 @@ std::shared_ptr<TransformState> make_compile_state(VmapOptions o);
 }
 
 // f traced once per signature and compiled, without batching: the same caching and fast path
-// as vmap. (Options other than backend, threads, name and constant_captures do not apply.)
+// as vmap. (Options other than backend, threads and name do not apply.)
 template <class F>
 Transformed<std::decay_t<F>> compile(F&& f, VmapOptions options = {}) {
   return {std::forward<F>(f), detail::make_compile_state(std::move(options))};
