@@ -456,6 +456,26 @@ std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, boo
   return call(jit::vmap(inner, dims_of(p.in_dims), 0, o), x);
 }
 
+// The program with its unmapped inputs captured instead of passed, declared constant
+// (VmapOptions::constant_captures): the first call computes what they alone determine and the
+// second reuses it. Both calls' outputs.
+std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vector<Tensor>& x) {
+  std::vector<Tensor> mapped;
+  std::vector<std::optional<int64_t>> dims;
+  for (size_t i = 0; i < x.size(); ++i)
+    if (p.in_dims[i]) mapped.push_back(x[i]), dims.push_back(p.in_dims[i]);
+  auto f = [&p, &x](const auto&... xs) {
+    std::vector<Tensor> given{xs...}, all;
+    for (size_t i = 0, k = 0; i < x.size(); ++i) all.push_back(p.in_dims[i] ? given[k++] : x[i]);
+    return p.run(all);
+  };
+  jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
+                     .tiering = jit::Tiering::Optimized, .constant_captures = true};
+  auto v = jit::vmap(f, dims_of(dims), 0, o);
+  std::vector<Tensor> first = call(v, mapped);
+  return {first, call(v, mapped)};
+}
+
 }  // namespace
 
 // The per-sample function's traced IR, for a failure report.
@@ -511,6 +531,21 @@ std::string check(const Program& p) {
         if (!same_bits(quick[k], got[k]))
           return fmt::format("{}{}output {}: the quick and optimized tiers differ:\nquick: {}\noptimized: {}\n", p.describe(),
                              traced_ir(p), k, quick[k].to_string(), got[k].to_string());
+      // Unmapped inputs captured as constants: the same bits, on the first call and the next.
+      if (!p.nested && std::any_of(p.in_dims.begin(), p.in_dims.end(), [](const auto& d) { return !d; })) {
+        std::vector<std::vector<Tensor>> calls;
+        try {
+          calls = captured_calls(p, x);
+        } catch (const jit::Error& e) {
+          return fmt::format("{}{}compiled (constant captures) threw: {}\n", p.describe(), traced_ir(p), e.what());
+        }
+        for (int c = 0; c < 2; ++c)
+          for (size_t k = 0; k < got.size(); ++k)
+            if (!same_bits(calls[c][k], got[k]))
+              return fmt::format("{}{}output {}: call {} with the unmapped inputs as constant captures differs:\n"
+                                 "captured: {}\npassed: {}\n", p.describe(), traced_ir(p), k, c + 1,
+                                 calls[c][k].to_string(), got[k].to_string());
+      }
     }
     for (size_t k = 0; k < want.size(); ++k) {
       double scale = 1;
