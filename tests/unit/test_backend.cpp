@@ -434,6 +434,24 @@ TEST_CASE("backend: nested vmap, chunking and threads agree with the interpreter
     CHECK(jit::allclose(jit::vmap(f, 0, 0, {.threads = threads})(big), whole, 1e-6, 1e-7));
 }
 
+namespace {
+// tanh(mv(a + randn, x)) with randomness "same": under `opts`, each call draws anew (the random
+// values are hoisted with the weight), with the bits of the same calls under `reference` after the
+// same seed.
+void check_draws_per_call(const Tensor& a, const Tensor& xs, jit::VmapOptions opts, jit::VmapOptions reference,
+                          uint64_t seed) {
+  auto noisy = [&](const Tensor& x) { return jit::tanh(jit::mv(a + jit::randn(a.shape()), x)); };
+  opts.randomness = reference.randomness = jit::Randomness::Same;
+  auto v = jit::vmap(noisy, 0, 0, opts), r = jit::vmap(noisy, 0, 0, reference);
+  jit::manual_seed(seed);
+  Tensor first = v(xs), second = v(xs);
+  jit::manual_seed(seed);
+  CHECK(same_bits(first, r(xs)));
+  CHECK(same_bits(second, r(xs)));
+  CHECK_FALSE(same_bits(first, second));
+}
+}  // namespace
+
 TEST_CASE("backend: a call split over threads computes its hoisted values on each thread") {
   // A captured weight packed for a contraction is hoisted: a call split over threads packs it
   // on each thread, into that thread's own memory, before the thread's first chunk. Two
@@ -461,15 +479,7 @@ TEST_CASE("backend: a call split over threads computes its hoisted values on eac
   }
   // Random values drawn once per call (randomness "same") are hoisted too: every thread draws
   // the call's values.
-  auto noisy = [&](const Tensor& x) { return jit::tanh(jit::mv(a + jit::randn({33, 40}), x)); };
-  split.randomness = one.randomness = jit::Randomness::Same;
-  auto vn = jit::vmap(noisy, 0, 0, split), vn1 = jit::vmap(noisy, 0, 0, one);
-  jit::manual_seed(3);
-  Tensor first = vn(xs), second = vn(xs);
-  jit::manual_seed(3);
-  CHECK(same_bits(first, vn1(xs)));
-  CHECK(same_bits(second, vn1(xs)));
-  CHECK_FALSE(same_bits(first, second));
+  check_draws_per_call(a, xs, split, one, 3);
 }
 
 TEST_CASE("backend: constant captures are computed once, for every thread and tier") {
@@ -515,15 +525,7 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   CHECK(same_bits(gf(xs, s2), gp(xs, s2)));
   CHECK_FALSE(same_bits(gf(xs, s1), gf(xs, s2)));
   // So do random draws (randomness "same": drawn once per call, with the weight).
-  auto noisy = [&](const Tensor& x) { return jit::tanh(jit::mv(a + jit::randn({33, 40}), x)); };
-  plain.randomness = fixed.randomness = jit::Randomness::Same;
-  auto np = jit::vmap(noisy, 0, 0, plain), nf = jit::vmap(noisy, 0, 0, fixed);
-  jit::manual_seed(4);
-  Tensor first = nf(xs), second = nf(xs);
-  jit::manual_seed(4);
-  CHECK(same_bits(first, np(xs)));
-  CHECK(same_bits(second, np(xs)));
-  CHECK_FALSE(same_bits(first, second));
+  check_draws_per_call(a, xs, fixed, plain, 4);
 }
 
 TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
