@@ -1,7 +1,8 @@
 // runtime/compiled_executable.cpp: runs compiled kernels. The prologue computes the hoisted
 // values once per call (once per thread, on a call split over threads; once per executable
 // when they come from constant captures alone); the body's batch range is split into chunks
-// over the thread pool. Hoisted and scratch memory are per thread and reused from call to call.
+// over the thread pool. Hoisted and scratch memory are per thread and reused from call to call
+// (constant captures' values: the executable's, read by every thread).
 #include "runtime/compiled_executable.h"
 
 #include <fmt/format.h>
@@ -111,7 +112,12 @@ class CompiledExecutable : public PointerExecutable {
     // once, into the executable's own memory, which every thread then reads (read only, its
     // lines stay in each core's cache).
     fixed_ = constant_captures && hoisted_ > 0 && !prologue_at_batch0_ && captures_only(f, s);
-    if (fixed_) parallel_work_ = kParallelWork;
+    if (fixed_) {
+      parallel_work_ = kParallelWork;
+      fixed_block_.reset(std::aligned_alloc(64, (hoisted_ + 63) / 64 * 64));
+      if (!fixed_block_)
+        throw Error(ErrorKind::OutOfMemory, fmt::format("cannot allocate {} bytes of hoisted values", hoisted_));
+    }
   }
 
   void run(std::span<const Tensor> args, std::span<const Tensor> captures,
@@ -127,9 +133,11 @@ class CompiledExecutable : public PointerExecutable {
 
   void run_pointers(const KernelBuffers& b, int64_t batch, const RunOptions& o) const override {
     int32_t error = 0;
-    cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted_ ? t_hoisted.get(hoisted_) : nullptr, nullptr,
-                         o.ctx.seed, o.ctx.call, batch, &error};
     const KernelFns& fns = kernels_->current();  // one tier for the whole call
+    bool fixed = fixed_ && fns.prologue;
+    void* hoisted = fixed ? fixed_block_.get() : hoisted_ ? t_hoisted.get(hoisted_) : nullptr;
+    cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted, nullptr, o.ctx.seed, o.ctx.call, batch, &error};
+    if (fixed && batch > 0) compute_fixed(fns, kargs);
     int threads = 1;
     int64_t chunk = batch, tasks = 1;
     if (batch > 0) {
@@ -140,8 +148,6 @@ class CompiledExecutable : public PointerExecutable {
       tasks = chunk == batch ? 1 : (batch + chunk - 1) / chunk;
     }
     bool split = threads > 1 && tasks > 1;
-    bool fixed = fixed_ && fns.prologue;
-    if (fixed && batch > 0) kargs.hoisted = fixed_values(fns, kargs);
     // Split over threads, a prologue that writes hoisted values only runs on each thread, into
     // its own memory, before its first chunk. Written on one core and read on the other, the
     // values crossed between the cores' caches every call: pairwise distances' 32 KB pack
@@ -188,20 +194,12 @@ class CompiledExecutable : public PointerExecutable {
 
  private:
   // The hoisted values of constant captures, computed by the first call with samples (by the
-  // tier it runs: the tiers' values have the same bits). A failure (no memory) leaves them for
-  // the next call to compute.
-  void* fixed_values(const KernelFns& fns, cg::KernelArgs a) const {
-    std::call_once(fixed_once_, [&] {
-      std::unique_ptr<void, decltype(&std::free)> block(std::aligned_alloc(64, (hoisted_ + 63) / 64 * 64), &std::free);
-      if (!block)
-        throw Error(ErrorKind::OutOfMemory, fmt::format("cannot allocate {} bytes of hoisted values", hoisted_));
-      a.hoisted = block.get();
-      fns.prologue(&a);
-      fixed_block_ = std::move(block);
-    });
-    return fixed_block_.get();
+  // tier it runs: the tiers' values have the same bits) into the block the constructor
+  // allocated. Nothing in it throws: after a callable that threw, libstdc++'s call_once would
+  // leave every later call waiting (GCC bug 66146).
+  void compute_fixed(const KernelFns& fns, cg::KernelArgs& a) const {
+    std::call_once(fixed_once_, [&]() noexcept { fns.prologue(&a); });
   }
-
 
   std::shared_ptr<const KernelSlot> kernels_;
   size_t hoisted_, scratch_;
@@ -210,7 +208,7 @@ class CompiledExecutable : public PointerExecutable {
   bool prologue_at_batch0_ = false;
   bool fixed_ = false;  // the hoisted values are computed once (constant captures)
   mutable std::once_flag fixed_once_;
-  mutable std::unique_ptr<void, decltype(&std::free)> fixed_block_{nullptr, &std::free};
+  std::unique_ptr<void, decltype(&std::free)> fixed_block_{nullptr, &std::free};
 };
 
 }  // namespace

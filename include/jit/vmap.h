@@ -50,13 +50,13 @@ struct VmapOptions {
   bool per_sample_fallback = true;
   bool fuse = true;  // false: every intermediate goes through memory (for testing fusion)
   Tiering tiering = Tiering::Background;
-  // true: the tensors the function captures are constants, as a closure's arrays are to JAX
-  // (a service's weights). What the compiled code computes from them alone, once per call
-  // otherwise (weights packed for a contraction), is computed on the first call and kept.
-  // Writing into a captured tensor's memory after that first call is not seen by later calls;
-  // a new signature's kernel reads the tensors as they are then. Per-call work stays per call:
-  // anything computed from an argument, and random draws. (Today it is all or nothing: a kernel
-  // whose once-per-call values include any such work computes all of them every call.)
+  // true: the tensors the function captures are constants (a service's weights), not written
+  // after the first call. What the compiled code computes from them alone, otherwise once per
+  // call (weights packed for a contraction), is computed by the first call and kept; a capture
+  // written anyway may be seen by later calls with its old values, its new ones, or a mix.
+  // Per-call work stays per call: anything computed from an argument, and random draws. It is
+  // all or nothing: a kernel whose once-per-call values include such work (or an unbatched
+  // output) computes all of them every call, as without the option.
   bool constant_captures = false;
 };
 

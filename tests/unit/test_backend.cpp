@@ -485,9 +485,11 @@ TEST_CASE("backend: a call split over threads computes its hoisted values on eac
 TEST_CASE("backend: constant captures are computed once, for every thread and tier") {
   // VmapOptions::constant_captures: a captured weight's packed copy is made by the first call
   // and kept. Results have the default's bits (the weight read every call) on one thread, split
-  // over two, from the quick tier's first call on to the optimized tier's, and for callers on
-  // several threads at once. A write into the weight after the first call is not seen: the
-  // contract, and the sign that the copy is kept.
+  // over two, from the quick tier's first call (its optimized kernels take tens of milliseconds
+  // to compile in the background) on to the optimized tier's, and for callers on several
+  // threads at once. Writing into the weight after the first call breaks the option's contract;
+  // here the weight is read only through its copy, so the write is not seen: the sign that the
+  // copy is kept.
   std::vector<float> w(33 * 40);
   for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.3f * i);
   Tensor a = jit::from_blob(w.data(), {33, 40}, jit::DType::f32);

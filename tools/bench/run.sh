@@ -10,9 +10,9 @@
 #
 # --wait-quiet: before measuring, wait (at most MINUTES) until other processes use under 10% of
 # the machine for 5 s. The share of the CPUs other processes used during the run is recorded.
-# Workload names for --only: dot model elementwise mlp psg jacrev matmul16 pairwise softmax
-# overhead cold. Exits non-zero when a result did not match its reference or a call failed
-# (the FAILURES section of results.md says which); the tables are written either way.
+# Workload names for --only: dot model elementwise mlp (with mlp_const) psg jacrev matmul16
+# pairwise softmax overhead cold. Exits non-zero when a result did not match its reference or a
+# call failed (the FAILURES section of results.md says which); the tables are written either way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
