@@ -457,8 +457,9 @@ std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, boo
 }
 
 // The program with its unmapped inputs captured instead of passed, declared constant
-// (VmapOptions::constant_captures): the first call computes what they alone determine and the
-// second reuses it. Both calls' outputs.
+// (VmapOptions::constant_captures): the first call computes what they alone determine, with
+// the quick tier's kernels (Tiering::Background), and the second, after the optimized ones are
+// installed, reuses it. Both calls' outputs.
 std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vector<Tensor>& x) {
   std::vector<Tensor> mapped;
   std::vector<std::optional<int64_t>> dims;
@@ -470,9 +471,10 @@ std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vec
     return p.run(all);
   };
   jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
-                     .tiering = jit::Tiering::Optimized, .constant_captures = true};
+                     .tiering = jit::Tiering::Background, .constant_captures = true};
   auto v = jit::vmap(f, dims_of(dims), 0, o);
   std::vector<Tensor> first = call(v, mapped);
+  jit::wait_for_compiles();
   return {first, call(v, mapped)};
 }
 
