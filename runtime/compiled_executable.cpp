@@ -191,6 +191,7 @@ class CompiledExecutable : public PointerExecutable {
   }
 
   bool optimized() const override { return kernels_->optimized(); }
+  bool constant_hoisted() const override { return fixed_; }
 
  private:
   // The hoisted values of constant captures, computed by the first call with samples (by the

@@ -258,10 +258,13 @@ std::vector<Tensor> TracedTransform::dispatch(const CallArgs& args, TraceBody bo
 
 CacheStats TracedTransform::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  int64_t optimized = 0;
-  for (const auto& [key, slot] : cache_)
-    if (slot->ready && slot->entry->exec->optimized()) ++optimized;  // both written under mu_
-  return {compiles_, hits_.load(), static_cast<int64_t>(cache_.size()), fallbacks_.load(), optimized};
+  int64_t optimized = 0, constant = 0;
+  for (const auto& [key, slot] : cache_) {
+    if (!slot->ready) continue;  // ready and entry are written under mu_
+    optimized += slot->entry->exec->optimized();
+    constant += slot->entry->exec->constant_hoisted();
+  }
+  return {compiles_, hits_.load(), static_cast<int64_t>(cache_.size()), fallbacks_.load(), optimized, constant};
 }
 
 Resolved TracedTransform::resolve(const CallArgs& args) const {

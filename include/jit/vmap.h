@@ -89,6 +89,7 @@ struct CacheStats {
   int64_t entries = 0;
   int64_t fallbacks = 0; // ops batched by the per-sample fallback, over all compiles
   int64_t optimized = 0; // entries running their optimized kernels (see Tiering)
+  int64_t constant = 0;  // entries computing their once-per-call values once (constant_captures)
 };
 
 // Returns when every background compile started so far (Tiering::Background) has installed

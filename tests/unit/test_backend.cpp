@@ -516,7 +516,11 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   CHECK_FALSE(same_bits(after, before));
   jit::wait_for_compiles();
   CHECK(jit::cache_stats(vt).optimized == 1);
-  for (auto* v : {&vf, &vs, &vt, &vc}) CHECK(same_bits((*v)(xs), before));
+  for (auto* v : {&vf, &vs, &vt, &vc}) {
+    CHECK(same_bits((*v)(xs), before));
+    CHECK(jit::cache_stats(*v).constant == 1);
+  }
+  CHECK(jit::cache_stats(vp).constant == 0);
   // A transform made now reads the weight as it is.
   CHECK(same_bits(jit::vmap(f, 0, 0, fixed)(xs), after));
   // Work from an argument stays per call: an unmapped scale of the weight, packed with it.
@@ -526,6 +530,7 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   CHECK(same_bits(gf(xs, s1), gp(xs, s1)));
   CHECK(same_bits(gf(xs, s2), gp(xs, s2)));
   CHECK_FALSE(same_bits(gf(xs, s1), gf(xs, s2)));
+  CHECK(jit::cache_stats(gf).constant == 0);  // the option did not apply
   // So do random draws (randomness "same": drawn once per call, with the weight).
   check_draws_per_call(a, xs, fixed, plain, 4);
 }
