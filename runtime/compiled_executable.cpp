@@ -18,7 +18,7 @@
 namespace jit::rt {
 namespace {
 
-// Memory a thread reuses across calls; it only grows.
+// Memory a thread reuses across calls (it only grows), or an executable's fixed block.
 struct Arena {
   void* p = nullptr;
   size_t n = 0;
@@ -114,9 +114,7 @@ class CompiledExecutable : public PointerExecutable {
     fixed_ = constant_captures && hoisted_ > 0 && !prologue_at_batch0_ && captures_only(f, s);
     if (fixed_) {
       parallel_work_ = kParallelWork;
-      fixed_block_.reset(std::aligned_alloc(64, (hoisted_ + 63) / 64 * 64));
-      if (!fixed_block_)
-        throw Error(ErrorKind::OutOfMemory, fmt::format("cannot allocate {} bytes of hoisted values", hoisted_));
+      fixed_block_.get(hoisted_);
     }
   }
 
@@ -135,7 +133,7 @@ class CompiledExecutable : public PointerExecutable {
     int32_t error = 0;
     const KernelFns& fns = kernels_->current();  // one tier for the whole call
     bool fixed = fixed_ && fns.prologue;
-    void* hoisted = fixed ? fixed_block_.get() : hoisted_ ? t_hoisted.get(hoisted_) : nullptr;
+    void* hoisted = fixed ? fixed_block_.p : hoisted_ ? t_hoisted.get(hoisted_) : nullptr;
     cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted, nullptr, o.ctx.seed, o.ctx.call, batch, &error};
     if (fixed && batch > 0) compute_fixed(fns, kargs);
     int threads = 1;
@@ -209,7 +207,7 @@ class CompiledExecutable : public PointerExecutable {
   bool prologue_at_batch0_ = false;
   bool fixed_ = false;  // the hoisted values are computed once (constant captures)
   mutable std::once_flag fixed_once_;
-  std::unique_ptr<void, decltype(&std::free)> fixed_block_{nullptr, &std::free};
+  Arena fixed_block_;  // allocated by the constructor
 };
 
 }  // namespace
