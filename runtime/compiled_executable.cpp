@@ -1,8 +1,8 @@
 // runtime/compiled_executable.cpp: runs compiled kernels. The prologue computes the hoisted
-// values once per call (once per thread, on a call split over threads; once per executable
-// when they come from constant captures alone); the body's batch range is split into chunks
+// values once per call (once per thread, on a call split over threads), the fixed ones (from
+// constant captures alone) once per executable; the body's batch range is split into chunks
 // over the thread pool. Hoisted and scratch memory are per thread and reused from call to call
-// (constant captures' values: the executable's, read by every thread).
+// (the fixed values: the executable's, read by every thread).
 #include "runtime/compiled_executable.h"
 
 #include <fmt/format.h>
@@ -50,32 +50,9 @@ constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements touched per cal
 // was 16). relu(dot), nothing hoisted, gains from 512.
 constexpr int64_t kHoistedWork = 6;
 
-// Whether the prologue computes its values from captured tensors and constants alone: no
-// argument, no random draw (each call draws anew).
-bool captures_only(const ir::Function& f, const cg::Schedule& s) {
-  std::vector<ir::ValueId> todo;
-  for (const cg::Group& g : s.prologue) todo.push_back(g.root);
-  std::vector<bool> seen(f.num_values());
-  while (!todo.empty()) {
-    ir::ValueId v = todo.back();
-    todo.pop_back();
-    if (seen[v]) continue;
-    seen[v] = true;
-    if (f.is_param(v)) {
-      if (!f.params[v].captured) return false;
-      continue;
-    }
-    const ir::Node& n = f.node_of(v);
-    if (ir::op_info(n.op).cls == ir::OpClass::Random) return false;
-    todo.insert(todo.end(), n.operands.begin(), n.operands.end());
-  }
-  return true;
-}
-
 class CompiledExecutable : public PointerExecutable {
  public:
-  CompiledExecutable(const ir::Function& f, const cg::Schedule& s, std::shared_ptr<const KernelSlot> kernels,
-                     bool constant_captures)
+  CompiledExecutable(const ir::Function& f, const cg::Schedule& s, std::shared_ptr<const KernelSlot> kernels)
       : kernels_(std::move(kernels)), hoisted_(s.hoisted_bytes), scratch_(s.scratch_bytes) {
     // A sample's work: the elements each body group writes and reads from memory, through its
     // inline ops (a contraction or reduction reads many elements per one it writes, also under
@@ -111,11 +88,8 @@ class CompiledExecutable : public PointerExecutable {
     // Constant captures: hoisted values that the captured tensors alone determine are computed
     // once, into the executable's own memory, which every thread then reads (read only, its
     // lines stay in each core's cache).
-    fixed_ = constant_captures && hoisted_ > 0 && !prologue_at_batch0_ && captures_only(f, s);
-    if (fixed_) {
-      parallel_work_ = kParallelWork;
-      fixed_block_.get(hoisted_);
-    }
+    fixed_ = !s.fixed.empty();
+    if (fixed_) fixed_block_.get(s.fixed_bytes);
   }
 
   void run(std::span<const Tensor> args, std::span<const Tensor> captures,
@@ -132,10 +106,10 @@ class CompiledExecutable : public PointerExecutable {
   void run_pointers(const KernelBuffers& b, int64_t batch, const RunOptions& o) const override {
     int32_t error = 0;
     const KernelFns& fns = kernels_->current();  // one tier for the whole call
-    bool fixed = fixed_ && fns.prologue;
-    void* hoisted = fixed ? fixed_block_.p : hoisted_ ? t_hoisted.get(hoisted_) : nullptr;
-    cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted, nullptr, o.ctx.seed, o.ctx.call, batch, &error};
-    if (fixed && batch > 0) compute_fixed(fns, kargs);
+    void* hoisted = hoisted_ ? t_hoisted.get(hoisted_) : nullptr;
+    cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted, nullptr, o.ctx.seed, o.ctx.call, batch, &error, fixed_block_.p};
+    // Before anything that may read them (a prologue that runs without samples too).
+    if (fixed_ && (batch > 0 || prologue_at_batch0_)) compute_fixed(fns, kargs);
     int threads = 1;
     int64_t chunk = batch, tasks = 1;
     if (batch > 0) {
@@ -151,8 +125,8 @@ class CompiledExecutable : public PointerExecutable {
     // values crossed between the cores' caches every call: pairwise distances' 32 KB pack
     // took 0.74 us on one thread and 5.3 us with a second reading it. (Without
     // prologue_at_batch0_, it writes no output and cannot report a bad index.)
-    bool own_prologue = split && fns.prologue && !prologue_at_batch0_ && !fixed;
-    if (fns.prologue && (batch > 0 || prologue_at_batch0_) && !own_prologue && !fixed) fns.prologue(&kargs);
+    bool own_prologue = split && fns.prologue && !prologue_at_batch0_;
+    if (fns.prologue && (batch > 0 || prologue_at_batch0_) && !own_prologue) fns.prologue(&kargs);
     if (batch > 0) {
       if (split) {
         uint64_t call = g_split_calls.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -192,12 +166,12 @@ class CompiledExecutable : public PointerExecutable {
   bool constant_hoisted() const override { return fixed_; }
 
  private:
-  // The hoisted values of constant captures, computed by the first call with samples (by the
-  // tier it runs: the tiers' values have the same bits) into the block the constructor
+  // The fixed values (constant captures'), computed by the first call that runs a kernel (by
+  // the tier it runs: the tiers' values have the same bits) into the block the constructor
   // allocated. Nothing in it throws: after a callable that threw, libstdc++'s call_once would
   // leave every later call waiting (GCC bug 66146).
   void compute_fixed(const KernelFns& fns, cg::KernelArgs& a) const {
-    std::call_once(fixed_once_, [&]() noexcept { fns.prologue(&a); });
+    std::call_once(fixed_once_, [&]() noexcept { fns.fixed(&a); });
   }
 
   std::shared_ptr<const KernelSlot> kernels_;
@@ -205,7 +179,7 @@ class CompiledExecutable : public PointerExecutable {
   int64_t work_per_sample_ = 0;
   int64_t parallel_work_ = 0;  // a call's work from which a second thread helps
   bool prologue_at_batch0_ = false;
-  bool fixed_ = false;  // the hoisted values are computed once (constant captures)
+  bool fixed_ = false;  // some hoisted values are computed once (constant captures)
   mutable std::once_flag fixed_once_;
   Arena fixed_block_;  // allocated by the constructor
 };
@@ -213,9 +187,8 @@ class CompiledExecutable : public PointerExecutable {
 }  // namespace
 
 std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
-                                                     std::shared_ptr<const KernelSlot> kernels,
-                                                     bool constant_captures) {
-  return std::make_unique<CompiledExecutable>(batched, s, std::move(kernels), constant_captures);
+                                                     std::shared_ptr<const KernelSlot> kernels) {
+  return std::make_unique<CompiledExecutable>(batched, s, std::move(kernels));
 }
 
 }  // namespace jit::rt

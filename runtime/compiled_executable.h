@@ -12,6 +12,7 @@ namespace jit::rt {
 
 struct KernelFns {
   void (*prologue)(void* args) = nullptr;  // none when nothing is hoisted
+  void (*fixed)(void* args) = nullptr;     // none when nothing is fixed (Schedule::fixed)
   void (*body)(void* args, int64_t begin, int64_t end) = nullptr;
   CodeHandle code;                         // their machine code, freed with the last copy
 };
@@ -35,9 +36,8 @@ class KernelSlot {
   std::atomic<const KernelFns*> current_{&first_};
 };
 
-// constant_captures: see VmapOptions.
+// A schedule with fixed groups (cg::fix_constant_captures) computes them on its first call.
 std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
-                                                     std::shared_ptr<const KernelSlot> kernels,
-                                                     bool constant_captures = false);
+                                                     std::shared_ptr<const KernelSlot> kernels);
 
 }  // namespace jit::rt

@@ -26,7 +26,8 @@ class Executable {
   // Whether run() calls the final code: false while a compiled function's quick-tier kernels
   // wait for their optimized replacement.
   virtual bool optimized() const { return true; }
-  // Whether the values computed once per call are computed once instead (constant captures).
+  // Whether some of the values computed once per call are computed once instead (constant
+  // captures).
   virtual bool constant_hoisted() const { return false; }
 };
 

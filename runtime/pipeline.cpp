@@ -69,9 +69,10 @@ KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const 
   }
   if (rec) rec->record("llvm", std::move(llvm_text), ms_since(t0));
 
-  bool has_prologue = !sched.prologue.empty();
+  bool has_prologue = !sched.prologue.empty(), has_fixed = !sched.fixed.empty();
   std::vector<std::string> symbols = {name + "_body"};
   if (has_prologue) symbols.push_back(name + "_prologue");
+  if (has_fixed) symbols.push_back(name + "_fixed");
   AddedModule added = engine.add(std::move(ctx), std::move(module), symbols, text, tier);
   if (rec) {
     rec->record("llvm-opt", std::move(added.optimized_ir), added.optimize_ms);
@@ -80,6 +81,7 @@ KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const 
   KernelFns fns;
   fns.body = reinterpret_cast<void (*)(void*, int64_t, int64_t)>(added.addresses[0]);
   if (has_prologue) fns.prologue = reinterpret_cast<void (*)(void*)>(added.addresses[1]);
+  if (has_fixed) fns.fixed = reinterpret_cast<void (*)(void*)>(added.addresses[has_prologue ? 2 : 1]);
   fns.code = std::move(added.code);
   return fns;
 }
@@ -106,12 +108,13 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   std::vector<bool> contiguous = o.contiguous;
   contiguous.resize(c.batched.params.size() + c.batched.outputs.size(), true);
   cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse, contiguous);
+  if (o.constant_captures) cg::fix_constant_captures(c.batched, sched);
   rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
 
   Tier first = o.tiering == Tiering::Optimized ? Tier::Optimized : Tier::Quick;
   auto kernels = std::make_shared<KernelSlot>(build_kernels(c.batched, sched, contiguous, first, &rec),
                                               first == Tier::Optimized);
-  c.exec = make_compiled_executable(c.batched, sched, kernels, o.constant_captures);
+  c.exec = make_compiled_executable(c.batched, sched, kernels);
   if (o.tiering == Tiering::Background) {
     // The job owns copies of what it emits from; an executable gone by then is not compiled.
     std::weak_ptr<KernelSlot> slot = kernels;

@@ -62,14 +62,15 @@ Emitter::Emitter(const ir::Function& f, const Schedule& s, const TargetInfo& t,
       b_(std::make_unique<llvm::IRBuilder<>>(ctx_)) {
   llvm::Type* ptr = llvm::PointerType::getUnqual(ctx_);
   llvm::Type* i64 = llvm::Type::getInt64Ty(ctx_);
-  args_type_ = llvm::StructType::create(ctx_, {ptr, ptr, ptr, ptr, i64, i64, i64, ptr}, "KernelArgs");
+  args_type_ = llvm::StructType::create(ctx_, {ptr, ptr, ptr, ptr, i64, i64, i64, ptr, ptr}, "KernelArgs");
 }
 
 void Emitter::emit(const std::string& name) {
   // No prologue function when nothing is hoisted: even an empty function costs LLVM's machine
   // code pipeline a few milliseconds.
-  if (!s_.prologue.empty()) emit_function(name + "_prologue", false);
-  emit_function(name + "_body", true);
+  if (!s_.fixed.empty()) emit_function(name + "_fixed", s_.fixed, false);
+  if (!s_.prologue.empty()) emit_function(name + "_prologue", s_.prologue, false);
+  emit_function(name + "_body", s_.body, true);
 }
 
 llvm::Value* Emitter::arg_field(int i) {
@@ -95,7 +96,7 @@ void Emitter::flag_error(llvm::Value* cond) {
   b_->SetInsertPoint(cont);
 }
 
-void Emitter::emit_function(const std::string& name, bool body) {
+void Emitter::emit_function(const std::string& name, const std::vector<Group>& groups, bool body) {
   llvm::Type* ptr = llvm::PointerType::getUnqual(ctx_);
   llvm::Type* i64 = b_->getInt64Ty();
   std::vector<llvm::Type*> params{ptr};
@@ -108,7 +109,6 @@ void Emitter::emit_function(const std::string& name, bool body) {
   b_->SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
   args_ = fn_->getArg(0);
   setup_buffers(body);
-  const std::vector<Group>& groups = body ? s_.body : s_.prologue;
   if (!body) {
     for (const Group& g : groups) emit_group(g);
     b_->CreateRetVoid();
@@ -174,8 +174,8 @@ void Emitter::setup_buffers(bool body) {
     if (external) {
       v.base = b_->CreateLoad(b_->getPtrTy(), b_->CreateConstGEP1_64(b_->getPtrTy(), arg_field(0), slot));
       v.stream = stream_ && buf.kind == BufKind::Output && buf.streamable;
-    } else if (buf.kind == BufKind::Hoisted) {
-      v.base = b_->CreateGEP(b_->getInt8Ty(), arg_field(2), b_->getInt64(buf.offset));
+    } else if (buf.kind == BufKind::Hoisted || buf.kind == BufKind::Fixed) {
+      v.base = b_->CreateGEP(b_->getInt8Ty(), arg_field(buf.kind == BufKind::Fixed ? 8 : 2), b_->getInt64(buf.offset));
     }
     if (external && !contiguous_[slot]) {
       for (int64_t d = 0; d < rank; ++d) {

@@ -63,6 +63,7 @@ struct KernelArgs {
   uint64_t call;
   int64_t batch;          // the whole batch size
   int32_t* error;         // set to 1 when an index was out of range
+  void* fixed;            // the values of constant captures (Schedule::fixed), computed once
 };
 
 class Emitter {
@@ -70,7 +71,8 @@ class Emitter {
   Emitter(const ir::Function& f, const Schedule& s, const TargetInfo& t,
           const std::vector<bool>& contiguous, llvm::Module& m);
 
-  // Emits `void <name>_prologue(KernelArgs*)` and `void <name>_body(KernelArgs*, i64, i64)`.
+  // Emits `void <name>_fixed(KernelArgs*)`, `void <name>_prologue(KernelArgs*)` (each when it
+  // has groups) and `void <name>_body(KernelArgs*, i64, i64)`.
   void emit(const std::string& name);
 
   // ---- the interface lowering rules use ---------------------------------------------------------
@@ -172,7 +174,7 @@ class Emitter {
     double cost = 1;         // analysis: of loading it
   };
 
-  void emit_function(const std::string& name, bool body);
+  void emit_function(const std::string& name, const std::vector<Group>& groups, bool body);
   llvm::Value* eval_node(ir::ValueId v, const Index& at);  // eval without the step bookkeeping
   void emit_group(const Group& g);
   bool emit_transpose(const Group& g);

@@ -315,11 +315,49 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
   return s;
 }
 
+void fix_constant_captures(const ir::Function& f, Schedule& s) {
+  // Per value: whether captured tensors and constants alone determine it.
+  std::vector<bool> fixable(f.num_values(), false);
+  for (size_t i = 0; i < f.params.size(); ++i) fixable[i] = f.params[i].captured;
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const ir::Node& n = f.nodes[i];
+    bool ok = ir::op_info(n.op).cls != ir::OpClass::Random && n.op != ir::OpId::IndexSelect &&
+              n.op != ir::OpId::Gather && n.op != ir::OpId::ScatterAdd;
+    for (ir::ValueId o : n.operands) ok = ok && fixable[o];
+    // An unbatched output is written by the per-call prologue, after the fixed values: what
+    // reads it back is per call too.
+    ir::ValueId v = f.value_of_node(i);
+    if (s.buffer_of[v] >= 0 && s.buffers[s.buffer_of[v]].kind == BufKind::Output) ok = false;
+    fixable[v] = ok;
+  }
+  std::vector<Group> per_call;
+  for (const Group& g : s.prologue) {
+    Buffer& b = s.buffers[g.buffer];
+    if (b.kind == BufKind::Hoisted && fixable[g.root]) {
+      b.kind = BufKind::Fixed;
+      s.fixed.push_back(g);
+    } else {
+      per_call.push_back(g);
+    }
+  }
+  s.prologue = std::move(per_call);
+  s.hoisted_bytes = s.fixed_bytes = 0;
+  int hoisted = 0, fixed = 0;
+  for (Buffer& b : s.buffers) {
+    if (b.kind != BufKind::Hoisted && b.kind != BufKind::Fixed) continue;
+    bool is_fixed = b.kind == BufKind::Fixed;
+    int64_t& bytes = is_fixed ? s.fixed_bytes : s.hoisted_bytes;
+    b.index = is_fixed ? fixed++ : hoisted++;
+    b.offset = bytes;
+    bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
+  }
+}
+
 std::string print(const ir::Function& f, const Schedule& s) {
   auto where = [&](int b) {
     const Buffer& buf = s.buffers[b];
     const char* k = buf.kind == BufKind::Param ? "param" : buf.kind == BufKind::Output ? "output"
-                    : buf.kind == BufKind::Hoisted ? "hoisted" : "scratch";
+                    : buf.kind == BufKind::Hoisted ? "hoisted" : buf.kind == BufKind::Fixed ? "fixed" : "scratch";
     return fmt::format("{}[{}]", k, buf.index);
   };
   // The inline values a group computes: reachable from its root without crossing stored ones.
@@ -340,11 +378,14 @@ std::string print(const ir::Function& f, const Schedule& s) {
     std::sort(out.begin(), out.end());
     return out;
   };
-  std::string r = fmt::format("// tile: {} samples, scratch {} bytes per tile, hoisted {} bytes\n",
+  std::string r = fmt::format("// tile: {} samples, scratch {} bytes per tile, hoisted {} bytes",
                               s.tile >= (int64_t(1) << 40) ? std::string("all") : std::to_string(s.tile),
                               s.scratch_bytes, s.hoisted_bytes);
-  for (const auto* list : {&s.prologue, &s.body}) {
-    r += list == &s.prologue ? "prologue:\n" : "body:\n";
+  if (!s.fixed.empty()) r += fmt::format(", fixed {} bytes", s.fixed_bytes);
+  r += "\n";
+  for (const auto* list : {&s.fixed, &s.prologue, &s.body}) {
+    if (list == &s.fixed && list->empty()) continue;
+    r += list == &s.fixed ? "fixed:\n" : list == &s.prologue ? "prologue:\n" : "body:\n";
     for (const Group& g : *list) {
       const Buffer& buf = s.buffers[g.buffer];
       r += fmt::format("  group %{} -> {} {}", g.root, where(g.buffer), ir::to_string(buf.type));

@@ -1,7 +1,8 @@
 // codegen/schedule.h: fusion. Decides which values of a batched function are materialized in
 // memory and which are computed inline inside their consumers' loops, and groups the work:
 //
-// 1. Values without the batch dim are hoisted: computed once per call by the prologue.
+// 1. Values without the batch dim are hoisted: computed once per call by the prologue (with
+//    constant captures, those the captures alone determine once per executable: `fixed`).
 // 2. Elementwise, layout and random ops are inlined into their consumers; a value used more
 //    than once is materialized when recomputing it would cost more than a load.
 // 3. Reductions and contractions are materialized unless their one consumer is elementwise of
@@ -25,14 +26,16 @@
 
 namespace jit::cg {
 
-enum class BufKind : uint8_t { Param, Output, Hoisted, Scratch };
+// Fixed: a hoisted value that constant captures alone determine, computed once per executable
+// (see fix_constant_captures); it lives in a block of its own.
+enum class BufKind : uint8_t { Param, Output, Hoisted, Scratch, Fixed };
 
 struct Buffer {
   BufKind kind;
-  int index;          // Param/Output: its position; Hoisted/Scratch: the slot
+  int index;          // Param/Output: its position; Hoisted/Scratch/Fixed: the slot
   ir::Type type;      // Scratch: `?` stands for the tile
-  int64_t offset = 0; // Hoisted/Scratch: byte offset in the block (Scratch: of a whole tile)
-  // Hoisted/Scratch: the dims in memory order, outermost first (empty: row-major).
+  int64_t offset = 0; // Hoisted/Scratch/Fixed: byte offset in the block (Scratch: of a whole tile)
+  // Hoisted/Scratch/Fixed: the dims in memory order, outermost first (empty: row-major).
   std::vector<int> order;
   // Output: batched, written once and never read back by the kernel (no later group loads
   // it): its stores may stream past the caches.
@@ -47,8 +50,9 @@ struct Group {
 struct Schedule {
   std::vector<Buffer> buffers;
   std::vector<int> buffer_of;  // per value: the buffer holding it, or -1 when computed inline
-  std::vector<Group> prologue, body;
+  std::vector<Group> fixed, prologue, body;  // fixed: see fix_constant_captures
   int64_t hoisted_bytes = 0;
+  int64_t fixed_bytes = 0;
   int64_t scratch_bytes = 0;   // per tile
   int64_t tile = 0;            // samples per tile (body)
   int64_t output_sample_bytes = 0;  // the batched outputs' bytes per sample
@@ -63,6 +67,13 @@ int64_t op_cost(ir::OpId op);
 // `contiguous`: per parameter (then output), whether its memory is row-major; empty: all are.
 Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true,
                   const std::vector<bool>& contiguous = {});
+
+// Constant captures (VmapOptions::constant_captures): the prologue's groups whose values come
+// from captured tensors and constants alone (no argument, no random draw, no index check, which
+// must report a bad index on every call) move to `fixed`, their buffers to a block of their
+// own, computed once per executable. The others stay per call and may read the fixed values.
+void fix_constant_captures(const ir::Function& f, Schedule& s);
+
 std::string print(const ir::Function& f, const Schedule& s);
 
 }  // namespace jit::cg

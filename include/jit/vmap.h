@@ -54,9 +54,9 @@ struct VmapOptions {
   // after the first call. What the compiled code computes from them alone, otherwise once per
   // call (weights packed for a contraction), is computed by the first call and kept; a capture
   // written anyway may be seen by later calls with its old values, its new ones, or a mix.
-  // Per-call work stays per call: anything computed from an argument, and random draws. It is
-  // all or nothing: a kernel whose once-per-call values include such work (or an unbatched
-  // output) computes all of them every call, as without the option.
+  // Per-call work stays per call: anything computed from an argument, random draws, index
+  // checks, and what depends on them (a weight scaled by an unmapped argument is packed every
+  // call; the kernel's other captured weights are still packed once).
   bool constant_captures = false;
 };
 
@@ -89,7 +89,7 @@ struct CacheStats {
   int64_t entries = 0;
   int64_t fallbacks = 0; // ops batched by the per-sample fallback, over all compiles
   int64_t optimized = 0; // entries running their optimized kernels (see Tiering)
-  int64_t constant = 0;  // entries computing their once-per-call values once (constant_captures)
+  int64_t constant = 0;  // entries computing some once-per-call values once (constant_captures)
 };
 
 // Returns when every background compile started so far (Tiering::Background) has installed

@@ -456,26 +456,32 @@ std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, boo
   return call(jit::vmap(inner, dims_of(p.in_dims), 0, o), x);
 }
 
-// The program with its unmapped inputs captured instead of passed, declared constant
-// (VmapOptions::constant_captures): the first call computes what they alone determine, with
-// the quick tier's kernels (Tiering::Background), and the second, after the optimized ones are
-// installed, reuses it. Both calls' outputs.
-std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vector<Tensor>& x) {
-  std::vector<Tensor> mapped;
+// The program with its unmapped inputs captured instead of passed (all of them, or every other
+// one, by the seed: the others stay unmapped arguments, whose work is per call), declared
+// constant (VmapOptions::constant_captures): the first call computes what the captures alone
+// determine, with the quick tier's kernels (Tiering::Background), and the second, after the
+// optimized ones are installed, reuses it, with `x2`'s values for the passed inputs. Both
+// calls' outputs.
+std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vector<Tensor>& x,
+                                                const std::vector<Tensor>& x2) {
+  std::vector<bool> captured(x.size());
+  for (size_t i = 0, k = 0; i < x.size(); ++i)
+    if (!p.in_dims[i]) captured[i] = p.seed % 2 == 0 || k++ % 2 == 0;
+  std::vector<Tensor> passed, passed2;
   std::vector<std::optional<int64_t>> dims;
   for (size_t i = 0; i < x.size(); ++i)
-    if (p.in_dims[i]) mapped.push_back(x[i]), dims.push_back(p.in_dims[i]);
-  auto f = [&p, &x](const auto&... xs) {
+    if (!captured[i]) passed.push_back(x[i]), passed2.push_back(x2[i]), dims.push_back(p.in_dims[i]);
+  auto f = [&p, &x, &captured](const auto&... xs) {
     std::vector<Tensor> given{xs...}, all;
-    for (size_t i = 0, k = 0; i < x.size(); ++i) all.push_back(p.in_dims[i] ? given[k++] : x[i]);
+    for (size_t i = 0, k = 0; i < x.size(); ++i) all.push_back(captured[i] ? x[i] : given[k++]);
     return p.run(all);
   };
   jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
                      .tiering = jit::Tiering::Background, .constant_captures = true};
   auto v = jit::vmap(f, dims_of(dims), 0, o);
-  std::vector<Tensor> first = call(v, mapped);
+  std::vector<Tensor> first = call(v, passed);
   jit::wait_for_compiles();
-  return {first, call(v, mapped)};
+  return {first, call(v, passed2)};
 }
 
 }  // namespace
@@ -535,18 +541,25 @@ std::string check(const Program& p) {
                              traced_ir(p), k, quick[k].to_string(), got[k].to_string());
       // Unmapped inputs captured as constants: the same bits, on the first call and the next.
       if (!p.nested && std::any_of(p.in_dims.begin(), p.in_dims.end(), [](const auto& d) { return !d; })) {
+        // The second call's unmapped float inputs have other values (those not captured are
+        // passed anew): work they determine must not have been kept from the first call.
+        std::vector<Tensor> x2 = x;
+        for (size_t i = 0; i < x.size(); ++i)
+          if (!p.in_dims[i] && jit::is_float(x[i].dtype())) x2[i] = x[i] * 0.5 + 0.25;
         std::vector<std::vector<Tensor>> calls;
+        std::vector<Tensor> got2;
         try {
-          calls = captured_calls(p, x);
+          calls = captured_calls(p, x, x2);
+          got2 = compiled(p, x2, true, jit::Tiering::Optimized);
         } catch (const jit::Error& e) {
           return fmt::format("{}{}compiled (constant captures) threw: {}\n", p.describe(), traced_ir(p), e.what());
         }
         for (int c = 0; c < 2; ++c)
           for (size_t k = 0; k < got.size(); ++k)
-            if (!same_bits(calls[c][k], got[k]))
+            if (!same_bits(calls[c][k], c ? got2[k] : got[k]))
               return fmt::format("{}{}output {}: call {} with the unmapped inputs as constant captures differs:\n"
                                  "captured: {}\npassed: {}\n", p.describe(), traced_ir(p), k, c + 1,
-                                 calls[c][k].to_string(), got[k].to_string());
+                                 calls[c][k].to_string(), (c ? got2[k] : got[k]).to_string());
       }
     }
     for (size_t k = 0; k < want.size(); ++k) {

@@ -523,7 +523,8 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   CHECK(jit::cache_stats(vp).constant == 0);
   // A transform made now reads the weight as it is.
   CHECK(same_bits(jit::vmap(f, 0, 0, fixed)(xs), after));
-  // Work from an argument stays per call: an unmapped scale of the weight, packed with it.
+  // Work from an argument stays per call: an unmapped scale of the weight, packed with it (the
+  // kernel has nothing else to fix).
   auto g = [&](const Tensor& x, const Tensor& s) { return jit::mv(a * s, x); };
   auto gp = jit::vmap(g, {0, jit::none}, 0, plain), gf = jit::vmap(g, {0, jit::none}, 0, fixed);
   Tensor s1 = jit::randn({40}, 22), s2 = jit::randn({40}, 23);
@@ -531,6 +532,51 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   CHECK(same_bits(gf(xs, s2), gp(xs, s2)));
   CHECK_FALSE(same_bits(gf(xs, s1), gf(xs, s2)));
   CHECK(jit::cache_stats(gf).constant == 0);  // the option did not apply
+  // Value by value: with an argument's work in the same kernel (exp of an unmapped tensor, once
+  // per call), the weight's copy is still made once.
+  auto h = [&](const Tensor& x, const Tensor& s) { return jit::tanh(jit::mv(a, x) * jit::exp(s)); };
+  auto hp = jit::vmap(h, {0, jit::none}, 0, plain), hf = jit::vmap(h, {0, jit::none}, 0, fixed);
+  auto hs = jit::vmap(h, {0, jit::none}, 0, split);
+  Tensor t1 = jit::randn({33}, 24), t2 = jit::randn({33}, 25);
+  Tensor h1 = hp(xs, t1), h2 = hp(xs, t2);
+  CHECK_FALSE(same_bits(h1, h2));
+  for (int call = 0; call < 2; ++call) {
+    CHECK(same_bits(hf(xs, t1), h1));
+    CHECK(same_bits(hf(xs, t2), h2));
+    CHECK(same_bits(hs(xs, t2), h2));
+    CHECK(same_bits(hs(xs, t1), h1));
+    w[7] += 1.0f;  // not seen: the weight is read through its copy only
+  }
+  CHECK(jit::cache_stats(hf).constant == 1);
+  CHECK(jit::cache_stats(hs).constant == 1);
+  CHECK(jit::cache_stats(hp).constant == 0);
+  CHECK_FALSE(same_bits(hp(xs, t1), h1));  // the default reads the weight as it is now
+  w[7] -= 2.0f;
+  // An index check is per call too: a captured index out of range fails every call, not only
+  // the first (the weight's copy is fixed all the same).
+  Tensor table = jit::randn({4, 33}, 26), bad = jit::from_vector(std::vector<int64_t>{7}, {1});
+  auto lookup = [&](const Tensor& x) { return jit::mv(a, x) * jit::exp(jit::index_select(table, 0, bad).reshape({33})); };
+  auto lf = jit::vmap(lookup, 0, 0, fixed);
+  for (int call = 0; call < 3; ++call) CHECK_THROWS_AS(lf(xs), jit::Error);
+  CHECK(jit::cache_stats(lf).constant == 1);
+  // An unbatched output is written every call, after the fixed values: a value read back from
+  // it (the packed tanh of the output here) is per call, from the first call on, with or
+  // without samples.
+  auto twice = [&](const Tensor& x) {
+    Tensor s = a * 2.0;
+    return std::make_tuple(jit::mv(jit::tanh(s), x), s);
+  };
+  for (int64_t n : {int64_t(0), int64_t(37)}) {
+    CAPTURE(n);
+    Tensor few = batch_of({40}, n, 27);
+    auto tp = jit::vmap(twice, 0, {0, jit::none}, plain), tf = jit::vmap(twice, 0, {0, jit::none}, fixed);
+    for (int call = 0; call < 2; ++call) {
+      auto [y1, s1] = tp(few);
+      auto [y2, s2] = tf(few);
+      CHECK(same_bits(y1, y2));
+      CHECK(same_bits(s1, s2));
+    }
+  }
   // So do random draws (randomness "same": drawn once per call, with the weight).
   check_draws_per_call(a, xs, fixed, plain, 4);
 }
