@@ -315,6 +315,12 @@ Program generate(uint64_t seed) {
   }
   g.p.chunk = g.pick(3) == 0 && g.p.batch > 1 ? 1 + g.pick(g.p.batch) : 0;
   g.p.threads = g.p.chunk ? 2 : 0;
+  // Outputs that no mapped input reaches: every other one, by a draw, returned unbatched.
+  std::vector<bool> mapped(g.vals.size());
+  for (size_t i = 0; i < g.p.inputs.size(); ++i) mapped[i] = g.p.in_dims[i].has_value();
+  for (size_t i = 0; i < g.p.steps.size(); ++i)
+    for (int a : g.p.steps[i].args) mapped[g.p.inputs.size() + i] = mapped[g.p.inputs.size() + i] || mapped[a];
+  for (int o : g.p.outputs) g.p.unbatched_outputs.push_back(!g.p.nested && !mapped[o] && g.pick(2) == 0);
   return g.p;
 }
 
@@ -338,7 +344,10 @@ std::string Program::describe() const {
   for (size_t i = 0; i < steps.size(); ++i)
     r += fmt::format("  v{} = {}[{}]({})\n", inputs.size() + i, kKindNames[steps[i].kind],
                      fmt::join(steps[i].ints, ","), fmt::join(steps[i].args, ", "));
-  return r + fmt::format("  outputs {}\n", fmt::join(outputs, ", "));
+  r += fmt::format("  outputs {}\n", fmt::join(outputs, ", "));
+  for (size_t k = 0; k < unbatched_outputs.size(); ++k)
+    if (unbatched_outputs[k]) r += fmt::format("  output {} unbatched (out_dims none)\n", k);
+  return r;
 }
 
 std::vector<Tensor> batch_inputs(const Program& p) {
@@ -431,7 +440,11 @@ std::vector<Tensor> loop(const Program& p, const std::vector<Tensor>& x) {
   };
   if (!p.nested) {
     auto per = one(x, p.batch, p.in_dims, [&](const std::vector<Tensor>& s) { return p.run(s); });
-    return stack(per, p.run(example(p.in_dims, x, p.batch)));
+    std::vector<Tensor> shapes = p.run(example(p.in_dims, x, p.batch)), out = stack(per, shapes);
+    // An unbatched output is the same for every sample: no mapped input reaches it.
+    for (size_t k = 0; k < out.size(); ++k)
+      if (p.unbatched_outputs[k]) out[k] = shapes[k];
+    return out;
   }
   auto inner = [&](const std::vector<Tensor>& s) {
     auto per = one(s, p.inner_batch, p.inner_in_dims, [&](const std::vector<Tensor>& t) { return p.run(t); });
@@ -447,11 +460,18 @@ std::vector<jit::Dim> dims_of(const std::vector<std::optional<int64_t>>& d) {
   return r;
 }
 
+// out_dims: 0, or none for the outputs returned unbatched.
+jit::DimSpec out_dims_of(const Program& p) {
+  std::vector<jit::Dim> r;
+  for (bool u : p.unbatched_outputs) r.push_back(u ? jit::Dim(jit::none) : jit::Dim(0));
+  return r;
+}
+
 std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, bool fuse, jit::Tiering tiering) {
   auto f = [&p](const auto&... xs) { return p.run({xs...}); };
   jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
                      .fuse = fuse, .tiering = tiering};
-  if (!p.nested) return call(jit::vmap(f, dims_of(p.in_dims), 0, o), x);
+  if (!p.nested) return call(jit::vmap(f, dims_of(p.in_dims), out_dims_of(p), o), x);
   auto inner = jit::vmap(f, dims_of(p.inner_in_dims), 0, o);
   return call(jit::vmap(inner, dims_of(p.in_dims), 0, o), x);
 }
@@ -462,11 +482,16 @@ std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, boo
 // determine, with the quick tier's kernels (Tiering::Background), and the second, after the
 // optimized ones are installed, reuses it, with `x2`'s values for the passed inputs. Both
 // calls' outputs.
+std::vector<bool> captured_inputs(const Program& p) {
+  std::vector<bool> captured(p.inputs.size());
+  for (size_t i = 0, k = 0; i < captured.size(); ++i)
+    if (!p.in_dims[i]) captured[i] = p.seed % 2 == 0 || k++ % 2 == 0;
+  return captured;
+}
+
 std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vector<Tensor>& x,
                                                 const std::vector<Tensor>& x2) {
-  std::vector<bool> captured(x.size());
-  for (size_t i = 0, k = 0; i < x.size(); ++i)
-    if (!p.in_dims[i]) captured[i] = p.seed % 2 == 0 || k++ % 2 == 0;
+  std::vector<bool> captured = captured_inputs(p);
   std::vector<Tensor> passed, passed2;
   std::vector<std::optional<int64_t>> dims;
   for (size_t i = 0; i < x.size(); ++i)
@@ -478,7 +503,7 @@ std::vector<std::vector<Tensor>> captured_calls(const Program& p, const std::vec
   };
   jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
                      .tiering = jit::Tiering::Background, .constant_captures = true};
-  auto v = jit::vmap(f, dims_of(dims), 0, o);
+  auto v = jit::vmap(f, dims_of(dims), out_dims_of(p), o);
   std::vector<Tensor> first = call(v, passed);
   jit::wait_for_compiles();
   return {first, call(v, passed2)};
@@ -541,11 +566,12 @@ std::string check(const Program& p) {
                              traced_ir(p), k, quick[k].to_string(), got[k].to_string());
       // Unmapped inputs captured as constants: the same bits, on the first call and the next.
       if (!p.nested && std::any_of(p.in_dims.begin(), p.in_dims.end(), [](const auto& d) { return !d; })) {
-        // The second call's unmapped float inputs have other values (those not captured are
-        // passed anew): work they determine must not have been kept from the first call.
+        // The second call passes other values for the unmapped float inputs not captured:
+        // work they determine must not have been kept from the first call.
         std::vector<Tensor> x2 = x;
+        std::vector<bool> captured = captured_inputs(p);
         for (size_t i = 0; i < x.size(); ++i)
-          if (!p.in_dims[i] && jit::is_float(x[i].dtype())) x2[i] = x[i] * 0.5 + 0.25;
+          if (!p.in_dims[i] && !captured[i] && jit::is_float(x[i].dtype())) x2[i] = x[i] * 0.5 + 0.25;
         std::vector<std::vector<Tensor>> calls;
         std::vector<Tensor> got2;
         try {

@@ -32,6 +32,9 @@ struct Program {
   std::vector<InputSpec> inputs;
   std::vector<Step> steps;
   std::vector<int> outputs;                     // value ids (inputs first, then steps)
+  // Per output: returned without a batch dim (out_dims none), for outputs that no mapped input
+  // reaches (not nested).
+  std::vector<bool> unbatched_outputs;
   std::vector<std::optional<int64_t>> in_dims;  // per input
   std::vector<std::optional<int64_t>> inner_in_dims;  // nested: the inner vmap's
   bool nested = false;
