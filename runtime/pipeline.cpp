@@ -107,8 +107,7 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   auto t0 = Clock::now();
   std::vector<bool> contiguous = o.contiguous;
   contiguous.resize(c.batched.params.size() + c.batched.outputs.size(), true);
-  cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse, contiguous);
-  if (o.constant_captures) cg::fix_constant_captures(c.batched, sched);
+  cg::Schedule sched = cg::schedule(c.batched, engine.target(), o.fuse, contiguous, o.constant_captures);
   rec.record("fused", rec.keep_text() ? cg::print(c.batched, sched) : "", ms_since(t0));
 
   Tier first = o.tiering == Tiering::Optimized ? Tier::Optimized : Tier::Quick;

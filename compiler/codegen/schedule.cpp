@@ -57,9 +57,53 @@ std::vector<int> with_innermost(int64_t rank, int64_t inner) {
   return order;
 }
 
+// Per value: whether captured tensors and constants alone determine it (see schedule()). With
+// a schedule, a value stored in an unbatched output is not: the per-call prologue writes it,
+// after the fixed values are computed, so what reads it back is per call too.
+std::vector<bool> fixable_values(const ir::Function& f, const Schedule* s) {
+  std::vector<bool> fixable(f.num_values(), false);
+  for (size_t i = 0; i < f.params.size(); ++i) fixable[i] = f.params[i].captured;
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const ir::Node& n = f.nodes[i];
+    bool ok = ir::op_info(n.op).cls != ir::OpClass::Random && n.op != ir::OpId::IndexSelect &&
+              n.op != ir::OpId::Gather && n.op != ir::OpId::ScatterAdd;
+    for (ir::ValueId o : n.operands) ok = ok && fixable[o];
+    ir::ValueId v = f.value_of_node(i);
+    if (s && s->buffer_of[v] >= 0 && s->buffers[s->buffer_of[v]].kind == BufKind::Output) ok = false;
+    fixable[v] = ok;
+  }
+  return fixable;
+}
+
+void fix_constant_captures(const ir::Function& f, Schedule& s) {
+  std::vector<bool> fixable = fixable_values(f, &s);
+  std::vector<Group> per_call;
+  for (const Group& g : s.prologue) {
+    Buffer& b = s.buffers[g.buffer];
+    if (b.kind == BufKind::Hoisted && fixable[g.root]) {
+      b.kind = BufKind::Fixed;
+      s.fixed.push_back(g);
+    } else {
+      per_call.push_back(g);
+    }
+  }
+  s.prologue = std::move(per_call);
+  s.hoisted_bytes = s.fixed_bytes = 0;
+  int hoisted = 0, fixed = 0;
+  for (Buffer& b : s.buffers) {
+    if (b.kind != BufKind::Hoisted && b.kind != BufKind::Fixed) continue;
+    bool is_fixed = b.kind == BufKind::Fixed;
+    int64_t& bytes = is_fixed ? s.fixed_bytes : s.hoisted_bytes;
+    b.index = is_fixed ? fixed++ : hoisted++;
+    b.offset = bytes;
+    bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
+  }
+}
+
 }  // namespace
 
-Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std::vector<bool>& contiguous) {
+Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std::vector<bool>& contiguous,
+                  bool constant_captures) {
   Schedule s;
   int32_t nv = f.num_values();
   s.num_params = static_cast<int>(f.params.size());
@@ -220,6 +264,14 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
       if (op_cost(f.node_of(c).op) >= 10) return true;
     return false;
   };
+  // Constant captures: values the captures alone determine, met by per-call work.
+  std::vector<bool> fixed_for_per_call(nv, false);
+  if (constant_captures) {
+    std::vector<bool> fixable = fixable_values(f, nullptr);
+    for (const ir::Node& n : f.nodes)
+      if (!fixable[f.value_of_node(static_cast<size_t>(&n - f.nodes.data()))])
+        for (ir::ValueId o : n.operands) fixed_for_per_call[o] = fixable[o] && !f.is_param(o);
+  }
   std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values
   int hoisted = 0, scratch = 0;
   std::vector<Group> param_copies;
@@ -245,6 +297,8 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
       store = true;
     } else if (n.op == ir::OpId::ScatterAdd) {
       store = true;
+    } else if (fixed_for_per_call[v]) {
+      store = c > 0;  // computed once (fixed), not every call
     } else if (cls == ir::OpClass::Reduction || cls == ir::OpClass::Contraction) {
       store = !same_shape_single_use[v] || (folds_lanes(n) && costly_consumers(v)) || blocked_chain(n);
     } else if (!pack_order[v].empty()) {
@@ -312,45 +366,8 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
       s.scratch_bytes += align64(sample_bytes(b.type) * s.tile);
     }
   }
+  if (constant_captures) fix_constant_captures(f, s);
   return s;
-}
-
-void fix_constant_captures(const ir::Function& f, Schedule& s) {
-  // Per value: whether captured tensors and constants alone determine it.
-  std::vector<bool> fixable(f.num_values(), false);
-  for (size_t i = 0; i < f.params.size(); ++i) fixable[i] = f.params[i].captured;
-  for (size_t i = 0; i < f.nodes.size(); ++i) {
-    const ir::Node& n = f.nodes[i];
-    bool ok = ir::op_info(n.op).cls != ir::OpClass::Random && n.op != ir::OpId::IndexSelect &&
-              n.op != ir::OpId::Gather && n.op != ir::OpId::ScatterAdd;
-    for (ir::ValueId o : n.operands) ok = ok && fixable[o];
-    // An unbatched output is written by the per-call prologue, after the fixed values: what
-    // reads it back is per call too.
-    ir::ValueId v = f.value_of_node(i);
-    if (s.buffer_of[v] >= 0 && s.buffers[s.buffer_of[v]].kind == BufKind::Output) ok = false;
-    fixable[v] = ok;
-  }
-  std::vector<Group> per_call;
-  for (const Group& g : s.prologue) {
-    Buffer& b = s.buffers[g.buffer];
-    if (b.kind == BufKind::Hoisted && fixable[g.root]) {
-      b.kind = BufKind::Fixed;
-      s.fixed.push_back(g);
-    } else {
-      per_call.push_back(g);
-    }
-  }
-  s.prologue = std::move(per_call);
-  s.hoisted_bytes = s.fixed_bytes = 0;
-  int hoisted = 0, fixed = 0;
-  for (Buffer& b : s.buffers) {
-    if (b.kind != BufKind::Hoisted && b.kind != BufKind::Fixed) continue;
-    bool is_fixed = b.kind == BufKind::Fixed;
-    int64_t& bytes = is_fixed ? s.fixed_bytes : s.hoisted_bytes;
-    b.index = is_fixed ? fixed++ : hoisted++;
-    b.offset = bytes;
-    bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
-  }
 }
 
 std::string print(const ir::Function& f, const Schedule& s) {

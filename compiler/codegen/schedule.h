@@ -65,14 +65,15 @@ int64_t op_cost(ir::OpId op);
 
 // fuse = false stores every value (no inlining): the reference for testing fusion.
 // `contiguous`: per parameter (then output), whether its memory is row-major; empty: all are.
-Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true,
-                  const std::vector<bool>& contiguous = {});
-
-// Constant captures (VmapOptions::constant_captures): the prologue's groups whose values come
+// constant_captures (VmapOptions::constant_captures): the prologue's groups whose values come
 // from captured tensors and constants alone (no argument, no random draw, no index check, which
-// must report a bad index on every call) move to `fixed`, their buffers to a block of their
-// own, computed once per executable. The others stay per call and may read the fixed values.
-void fix_constant_captures(const ir::Function& f, Schedule& s);
+// must report a bad index on every call, no unbatched output, which the prologue writes every
+// call) go to `fixed`, their buffers to a block of their own, computed once per executable. The
+// others stay per call and may read the fixed values. Such a value met by per-call work is
+// stored when computing it costs anything (`exp(b)` under `x + exp(b)` with an unmapped x, or
+// in jit::compile's kernels, where every value is per call).
+Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse = true,
+                  const std::vector<bool>& contiguous = {}, bool constant_captures = false);
 
 std::string print(const ir::Function& f, const Schedule& s);
 

@@ -581,6 +581,36 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   check_draws_per_call(a, xs, fixed, plain, 4);
 }
 
+TEST_CASE("backend: constant captures in jit::compile: what the captures determine is computed once") {
+  // Without a batch every value is per call; with the option, the captured weight's scaling
+  // and its bias's exp are computed by the first call and kept: the default's bits, calls with
+  // new arguments, and a write into the weight after the first call, not seen (breaking the
+  // contract: the sign that the value is kept). Random draws stay per call.
+  std::vector<float> w(33 * 40);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = std::sin(0.3f * i);
+  Tensor a = jit::from_blob(w.data(), {33, 40}, jit::DType::f32), b = jit::randn({33}, 31);
+  auto f = [&](const Tensor& x) { return jit::tanh(jit::mv(a * 0.5, x) + jit::exp(b)); };
+  auto plain = jit::compile(f, {.tiering = jit::Tiering::Optimized});
+  auto fixed = jit::compile(f, {.tiering = jit::Tiering::Optimized, .constant_captures = true});
+  auto quick = jit::compile(f, {.tiering = jit::Tiering::Quick, .constant_captures = true});
+  Tensor x1 = jit::randn({40}, 32), x2 = jit::randn({40}, 33);
+  Tensor y1 = plain(x1), y2 = plain(x2);
+  for (int call = 0; call < 2; ++call) {
+    CHECK(same_bits(fixed(x1), y1));
+    CHECK(same_bits(fixed(x2), y2));
+    CHECK(same_bits(quick(x2), y2));
+    w[3] += 1.0f;
+  }
+  CHECK_FALSE(same_bits(plain(x1), y1));
+  w[3] -= 2.0f;
+  CHECK(jit::cache_stats(fixed).constant == 1);
+  CHECK(jit::cache_stats(plain).constant == 0);
+  auto noisy = jit::compile([&](const Tensor& x) { return jit::mv(a * jit::rand({33, 40}), x); },
+                            {.constant_captures = true});
+  jit::manual_seed(5);
+  CHECK_FALSE(same_bits(noisy(x1), noisy(x1)));
+}
+
 TEST_CASE("backend: NaN, Inf and -0 behave as in the interpreter") {
   const float inf = INFINITY, nan = NAN;
   Tensor x = jit::tensor({{1.f, nan, -inf, 0.f, -0.f, inf, 3.f, -2.f, 5.f},
