@@ -36,7 +36,7 @@ class KernelSlot {
   std::atomic<const KernelFns*> current_{&first_};
 };
 
-// A schedule with fixed groups (cg::fix_constant_captures) computes them on its first call.
+// A schedule with fixed groups (cg::schedule's constant_captures) computes them on its first call.
 std::unique_ptr<Executable> make_compiled_executable(const ir::Function& batched, const cg::Schedule& s,
                                                      std::shared_ptr<const KernelSlot> kernels);
 

@@ -16,7 +16,7 @@ namespace jit::cg {
 
 // Emits `<name>_prologue(KernelArgs*)`, which computes the hoisted values once per call (only
 // when the schedule hoists something), `<name>_fixed(KernelArgs*)`, which computes the fixed
-// ones (only when it fixes some: fix_constant_captures), and `<name>_body(KernelArgs*, i64
+// ones (only when it fixes some: schedule()'s constant_captures), and `<name>_body(KernelArgs*, i64
 // begin, i64 end)`, which computes samples [begin, end).
 // `contiguous` says, per parameter then output, whether its memory is row-major (so strides are
 // known when compiling); the others are read through runtime strides.

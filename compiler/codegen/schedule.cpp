@@ -57,26 +57,27 @@ std::vector<int> with_innermost(int64_t rank, int64_t inner) {
   return order;
 }
 
-// Per value: whether captured tensors and constants alone determine it (see schedule()). With
-// a schedule, a value stored in an unbatched output is not: the per-call prologue writes it,
-// after the fixed values are computed, so what reads it back is per call too.
-std::vector<bool> fixable_values(const ir::Function& f, const Schedule* s) {
+// Per value: whether captured tensors and constants alone determine it (see schedule()). A
+// node returned as an output is not: it is stored in the output, which the per-call prologue
+// writes after the fixed values are computed, so what reads it back is per call too.
+std::vector<bool> fixable_values(const ir::Function& f) {
   std::vector<bool> fixable(f.num_values(), false);
   for (size_t i = 0; i < f.params.size(); ++i) fixable[i] = f.params[i].captured;
   for (size_t i = 0; i < f.nodes.size(); ++i) {
     const ir::Node& n = f.nodes[i];
-    bool ok = ir::op_info(n.op).cls != ir::OpClass::Random && n.op != ir::OpId::IndexSelect &&
-              n.op != ir::OpId::Gather && n.op != ir::OpId::ScatterAdd;
-    for (ir::ValueId o : n.operands) ok = ok && fixable[o];
     ir::ValueId v = f.value_of_node(i);
-    if (s && s->buffer_of[v] >= 0 && s->buffers[s->buffer_of[v]].kind == BufKind::Output) ok = false;
+    bool ok = ir::op_info(n.op).cls != ir::OpClass::Random && n.op != ir::OpId::IndexSelect &&
+              n.op != ir::OpId::Gather && n.op != ir::OpId::ScatterAdd &&
+              std::find(f.outputs.begin(), f.outputs.end(), v) == f.outputs.end();
+    for (ir::ValueId o : n.operands) ok = ok && fixable[o];
     fixable[v] = ok;
   }
   return fixable;
 }
 
+// Moves the prologue's groups of fixable values to `fixed`, and lays out the two blocks.
 void fix_constant_captures(const ir::Function& f, Schedule& s) {
-  std::vector<bool> fixable = fixable_values(f, &s);
+  std::vector<bool> fixable = fixable_values(f);
   std::vector<Group> per_call;
   for (const Group& g : s.prologue) {
     Buffer& b = s.buffers[g.buffer];
@@ -267,7 +268,7 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
   // Constant captures: values the captures alone determine, met by per-call work.
   std::vector<bool> fixed_for_per_call(nv, false);
   if (constant_captures) {
-    std::vector<bool> fixable = fixable_values(f, nullptr);
+    std::vector<bool> fixable = fixable_values(f);
     for (const ir::Node& n : f.nodes)
       if (!fixable[f.value_of_node(static_cast<size_t>(&n - f.nodes.data()))])
         for (ir::ValueId o : n.operands) fixed_for_per_call[o] = fixable[o] && !f.is_param(o);
@@ -297,8 +298,8 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
       store = true;
     } else if (n.op == ir::OpId::ScatterAdd) {
       store = true;
-    } else if (fixed_for_per_call[v]) {
-      store = c > 0;  // computed once (fixed), not every call
+    } else if (fixed_for_per_call[v] && c > 0 && !is_batched(n.type)) {
+      store = true;  // computed once (fixed), not every call (free layout ops fall through: a pack)
     } else if (cls == ir::OpClass::Reduction || cls == ir::OpClass::Contraction) {
       store = !same_shape_single_use[v] || (folds_lanes(n) && costly_consumers(v)) || blocked_chain(n);
     } else if (!pack_order[v].empty()) {

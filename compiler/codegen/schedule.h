@@ -27,7 +27,7 @@
 namespace jit::cg {
 
 // Fixed: a hoisted value that constant captures alone determine, computed once per executable
-// (see fix_constant_captures); it lives in a block of its own.
+// (see schedule()'s constant_captures); it lives in a block of its own.
 enum class BufKind : uint8_t { Param, Output, Hoisted, Scratch, Fixed };
 
 struct Buffer {
@@ -50,7 +50,7 @@ struct Group {
 struct Schedule {
   std::vector<Buffer> buffers;
   std::vector<int> buffer_of;  // per value: the buffer holding it, or -1 when computed inline
-  std::vector<Group> fixed, prologue, body;  // fixed: see fix_constant_captures
+  std::vector<Group> fixed, prologue, body;  // fixed: see schedule()'s constant_captures
   int64_t hoisted_bytes = 0;
   int64_t fixed_bytes = 0;
   int64_t scratch_bytes = 0;   // per tile

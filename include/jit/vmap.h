@@ -76,7 +76,7 @@ std::shared_ptr<TransformState> make_compile_state(VmapOptions o);
 }
 
 // f traced once per signature and compiled, without batching: the same caching and fast path
-// as vmap. (Options other than backend, threads, name, tiering and constant_captures do not
+// as vmap. (Options other than backend, name, fuse, tiering and constant_captures do not
 // apply.)
 template <class F>
 Transformed<std::decay_t<F>> compile(F&& f, VmapOptions options = {}) {
