@@ -592,9 +592,18 @@ std::string check(const Program& p) {
       double scale = 1;
       for (double v : want[k].to_vector())
         if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
-      if (got[k].shape() != want[k].shape() || !jit::allclose(got[k], want[k], 2e-3, 2e-4 * scale, true))
-        return fmt::format("{}{}output {} differs ({}):\ncompiled: {}\nreference: {}\n", p.describe(), traced_ir(p), k,
-                           fuse ? "fused" : "unfused", got[k].to_string(), want[k].to_string());
+      if (got[k].shape() != want[k].shape() || !jit::allclose(got[k], want[k], 2e-3, 2e-4 * scale, true)) {
+        // The first element out of tolerance, in full (the printed tensors elide the middle).
+        std::string first;
+        if (got[k].shape() == want[k].shape()) {
+          std::vector<double> g = got[k].to_vector(), w = want[k].to_vector();
+          for (size_t i = 0; i < g.size() && first.empty(); ++i)
+            if (!jit::allclose(jit::tensor({g[i]}), jit::tensor({w[i]}), 2e-3, 2e-4 * scale, true))
+              first = fmt::format("first difference at flat index {}: compiled {:.9g}, reference {:.9g}\n", i, g[i], w[i]);
+        }
+        return fmt::format("{}{}output {} differs ({}):\n{}compiled: {}\nreference: {}\n", p.describe(), traced_ir(p), k,
+                           fuse ? "fused" : "unfused", first, got[k].to_string(), want[k].to_string());
+      }
     }
   }
   return {};
