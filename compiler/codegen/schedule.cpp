@@ -269,9 +269,9 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
   std::vector<bool> fixed_for_per_call(nv, false);
   if (constant_captures) {
     std::vector<bool> fixable = fixable_values(f);
-    for (const ir::Node& n : f.nodes)
-      if (!fixable[f.value_of_node(static_cast<size_t>(&n - f.nodes.data()))])
-        for (ir::ValueId o : n.operands) fixed_for_per_call[o] = fixable[o] && !f.is_param(o);
+    for (size_t i = 0; i < f.nodes.size(); ++i)
+      if (!fixable[f.value_of_node(i)])
+        for (ir::ValueId o : f.nodes[i].operands) fixed_for_per_call[o] = fixable[o] && !f.is_param(o);
   }
   std::vector<int64_t> cost(nv, 0);  // of computing a value inline, up to stored values
   int hoisted = 0, scratch = 0;
