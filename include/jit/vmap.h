@@ -56,7 +56,10 @@ struct VmapOptions {
   // written anyway may be seen by later calls with its old values, its new ones, or a mix.
   // Per-call work stays per call: anything computed from an argument, random draws, index
   // checks, and what depends on them (a weight scaled by an unmapped argument is packed every
-  // call; the kernel's other captured weights are still packed once).
+  // call; the kernel's other captured weights are still packed once). A value the captures
+  // determine that would be computed inline in per-call work is stored instead, which may
+  // change the order of a sum over it: results within rounding of the default's, the same bits
+  // from call to call.
   bool constant_captures = false;
 };
 
