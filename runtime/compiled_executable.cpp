@@ -88,8 +88,7 @@ class CompiledExecutable : public PointerExecutable {
     // Constant captures: hoisted values that the captured tensors alone determine are computed
     // once, into the executable's own memory, which every thread then reads (read only, its
     // lines stay in each core's cache).
-    fixed_ = !s.fixed.empty();
-    if (fixed_) fixed_block_.get(s.fixed_bytes);
+    if (!s.fixed.empty()) fixed_block_.get(s.fixed_bytes);
   }
 
   void run(std::span<const Tensor> args, std::span<const Tensor> captures,
@@ -109,7 +108,7 @@ class CompiledExecutable : public PointerExecutable {
     void* hoisted = hoisted_ ? t_hoisted.get(hoisted_) : nullptr;
     cg::KernelArgs kargs{b.ptrs(), b.strides(), hoisted, nullptr, o.ctx.seed, o.ctx.call, batch, &error, fixed_block_.p};
     // Before anything that may read them (a prologue that runs without samples too).
-    if (fixed_ && (batch > 0 || prologue_at_batch0_)) compute_fixed(fns, kargs);
+    if (fixed_block_.p && (batch > 0 || prologue_at_batch0_)) compute_fixed(fns, kargs);
     int threads = 1;
     int64_t chunk = batch, tasks = 1;
     if (batch > 0) {
@@ -163,7 +162,7 @@ class CompiledExecutable : public PointerExecutable {
   }
 
   bool optimized() const override { return kernels_->optimized(); }
-  bool constant_hoisted() const override { return fixed_; }
+  bool constant_hoisted() const override { return fixed_block_.p != nullptr; }
 
  private:
   // The fixed values (constant captures'), computed by the first call that runs a kernel (by
@@ -179,9 +178,8 @@ class CompiledExecutable : public PointerExecutable {
   int64_t work_per_sample_ = 0;
   int64_t parallel_work_ = 0;  // a call's work from which a second thread helps
   bool prologue_at_batch0_ = false;
-  bool fixed_ = false;  // some hoisted values are computed once (constant captures)
   mutable std::once_flag fixed_once_;
-  Arena fixed_block_;  // allocated by the constructor
+  Arena fixed_block_;  // the fixed values (constant captures), when there are any: allocated by the constructor
 };
 
 }  // namespace

@@ -75,9 +75,9 @@ std::vector<bool> fixable_values(const ir::Function& f) {
   return fixable;
 }
 
-// Moves the prologue's groups of fixable values to `fixed`, and lays out the two blocks.
-void fix_constant_captures(const ir::Function& f, Schedule& s) {
-  std::vector<bool> fixable = fixable_values(f);
+// Moves the prologue's groups of fixable values to `fixed` (their buffers, numbered anew, to the
+// fixed block).
+void fix_constant_captures(Schedule& s, const std::vector<bool>& fixable) {
   std::vector<Group> per_call;
   for (const Group& g : s.prologue) {
     Buffer& b = s.buffers[g.buffer];
@@ -89,16 +89,9 @@ void fix_constant_captures(const ir::Function& f, Schedule& s) {
     }
   }
   s.prologue = std::move(per_call);
-  s.hoisted_bytes = s.fixed_bytes = 0;
   int hoisted = 0, fixed = 0;
-  for (Buffer& b : s.buffers) {
-    if (b.kind != BufKind::Hoisted && b.kind != BufKind::Fixed) continue;
-    bool is_fixed = b.kind == BufKind::Fixed;
-    int64_t& bytes = is_fixed ? s.fixed_bytes : s.hoisted_bytes;
-    b.index = is_fixed ? fixed++ : hoisted++;
-    b.offset = bytes;
-    bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
-  }
+  for (Buffer& b : s.buffers)
+    if (b.kind == BufKind::Hoisted || b.kind == BufKind::Fixed) b.index = b.kind == BufKind::Fixed ? fixed++ : hoisted++;
 }
 
 }  // namespace
@@ -266,9 +259,9 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
     return false;
   };
   // Constant captures: values the captures alone determine, met by per-call work.
-  std::vector<bool> fixed_for_per_call(nv, false);
+  std::vector<bool> fixed_for_per_call(nv, false), fixable;
   if (constant_captures) {
-    std::vector<bool> fixable = fixable_values(f);
+    fixable = fixable_values(f);
     for (size_t i = 0; i < f.nodes.size(); ++i)
       if (!fixable[f.value_of_node(i)])
         for (ir::ValueId o : f.nodes[i].operands) fixed_for_per_call[o] = fixable[o] && !f.is_param(o);
@@ -339,7 +332,8 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
     s.output_sample_bytes += sample_bytes(b.type);
     b.streamable = s.buffer_of[v] != out_buffer[k] || uses[v] == 1;
   }
-  // Memory: hoisted values once per call, scratch per tile. A tile's batched arguments count
+  if (constant_captures) fix_constant_captures(s, fixable);
+  // Memory: hoisted values once per call (fixed ones once), scratch per tile. A tile's batched arguments count
   // toward its size too: a group may read them many times (a contraction with few outputs and
   // a long contracted dim reads each sample's row once per output), and a tile sized by the
   // scratch alone (40 bytes per sample there) would stream megabytes from L3 for every pass.
@@ -353,21 +347,22 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
   for (size_t i = 0; i < s.buffers.size(); ++i) {
     const Buffer& b = s.buffers[i];
     bool read_as_is = b.kind == BufKind::Param && !is_batched(b.type) && s.buffer_of[i] == static_cast<int>(i);
-    if (b.kind == BufKind::Hoisted || read_as_is) unbatched += ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype);
+    bool hoisted_kind = b.kind == BufKind::Hoisted || b.kind == BufKind::Fixed;
+    if (hoisted_kind || read_as_is) unbatched += ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype);
   }
   int64_t budget = unbatched * 4 > kTileBytesL1 ? kTileBytesL2 : kTileBytesL1;
   s.tile = per_sample == 0 ? (int64_t(1) << 40) : std::max<int64_t>(1, budget / per_sample);
   if (s.tile >= 64) s.tile = s.tile / 16 * 16;
   for (Buffer& b : s.buffers) {
-    if (b.kind == BufKind::Hoisted) {
-      b.offset = s.hoisted_bytes;
-      s.hoisted_bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
+    if (b.kind == BufKind::Hoisted || b.kind == BufKind::Fixed) {
+      int64_t& bytes = b.kind == BufKind::Fixed ? s.fixed_bytes : s.hoisted_bytes;
+      b.offset = bytes;
+      bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
     } else if (b.kind == BufKind::Scratch) {
       b.offset = s.scratch_bytes;
       s.scratch_bytes += align64(sample_bytes(b.type) * s.tile);
     }
   }
-  if (constant_captures) fix_constant_captures(f, s);
   return s;
 }
 
