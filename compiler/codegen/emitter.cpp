@@ -358,15 +358,17 @@ unsigned Emitter::lane_width(const Group& g, int64_t trip) const {
       v = f_.node_of(v).operands[0];
     if (!f_.is_param(v) && ir::op_info(f_.node_of(v).op).cls == ir::OpClass::Reduction) limit *= 2;
   }
-  // A group of elementwise ops (and layout, sources) with a transcendental among them: four
+  // A group of elementwise ops (and layout, sources) with a transcendental among them: two
   // registers' worth of lanes. One vector's long dependent chain alone leaves the FP scheduler
-  // waiting on latency; four vectors' chains interleave, and the fast path's one branch covers
-  // them all. Such lanes are independent, so the bits are the same at any width (not so with
-  // an inline reduction, whose lanes may run along the reduced dim: not widened, as the quick
-  // tier's narrower lanes must give the same bits).
+  // waiting on latency; two vectors' chains interleave, and the fast path's one branch covers both.
+  // (Four, as before, was no faster anywhere and slower for the longest chains, 1,000 x f32[1000],
+  // medians: gelu's tanh form 862-864 -> 808-827 us, tanh 309-310 -> 306, the benchmark's chain
+  // 600-620 -> 597-599; exp, sigmoid and softmax within noise.) Such lanes are independent, so the
+  // bits are the same at any width (not so with an inline reduction, whose lanes may run along the
+  // reduced dim: not widened, as the quick tier's narrower lanes must give the same bits).
   GroupOps ops = group_ops(g);
   bool independent = !f_.is_param(g.root) && !ops.reduces;
-  if (!target_.quick && limit == static_cast<unsigned>(vector_lanes()) && ops.costly && independent) limit *= 4;
+  if (!target_.quick && limit == static_cast<unsigned>(vector_lanes()) && ops.costly && independent) limit *= 2;
   unsigned pow2 = trip >= (1 << 20) ? 1u << 20 : 1u << (63 - __builtin_clzll(std::max<int64_t>(trip, 1)));
   // A short lane dim (a layer's 10 outputs) takes one masked step of the next width up rather
   // than a step and a masked one: for a contraction half the multiply-adds, for elementwise
