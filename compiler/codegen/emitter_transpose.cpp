@@ -15,10 +15,13 @@ namespace jit::cg {
 //   quarters (loads and inserts of 128 bits, which most ports execute), and a 4 x 4 transpose
 //   within the quarters (two unpacks a vector) leaves a column's 16 rows in each. The MLP's
 //   128 x 64 weight: 8 shuffles (the port-5 kind) per 64 elements, where 8 x 8 blocks took 24.
+//   The rows past the whole blocks take one partial block (a mask on the stores), so a layer
+//   of 2 to 15 outputs is packed in vectors too.
 // - Elementwise ops on the way: 8 x 8 blocks, the group computing a vector per row (its ops at
 //   full width), transposed in registers and stored a vector per column.
-// The edges that do not fill a block are computed element by element. Elementwise ops do not
-// care which lanes they run in: the same bits.
+// The edges that do not fill a block (columns past the last 4 in a copy; rows and columns
+// past the last 8 with elementwise ops) are computed element by element. Elementwise ops do
+// not care which lanes they run in: the same bits.
 // Not in the quick tier: there the shuffles cost more to compile than the gathers cost to run
 // (the MLP's first call: instruction selection 23 -> 14 ms; its quick kernel at batch 1
 // 10 -> 13 us a call, until the optimized kernel replaces it).
@@ -29,7 +32,7 @@ bool Emitter::emit_transpose(const Group& g) {
   if (target_.quick || t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
   const bool copy = f_.is_param(g.root);
-  if (rows < w || cols < (copy ? 4 : w) || !dst.strides[0].is(1) || !dst.strides[1].known()) return false;
+  if (rows < (copy ? 2 : w) || cols < (copy ? 4 : w) || !dst.strides[0].is(1) || !dst.strides[1].known()) return false;
   // Elementwise ops (and constants) down to the leaves; every leaf of the group's shape a
   // parameter or stored value whose rows are contiguous. (Leaves of other shapes broadcast: a
   // column reads one element per vector, a row a contiguous vector, unless the row itself is
@@ -70,9 +73,14 @@ bool Emitter::emit_transpose(const Group& g) {
     width_ = saved_width, lane_var_ = saved_lane, current_root_ = saved_root;
     return x;
   };
-  auto store_column = [&](llvm::Value* x, llvm::Value* r, llvm::Value* c) {
+  // x's lanes to rows r, r + 1, ... of column c (only the lanes `mask` has, if not null).
+  auto store_column = [&](llvm::Value* x, llvm::Value* r, llvm::Value* c, llvm::Value* mask = nullptr) {
     llvm::Value* at = b_->CreateAdd(b_->CreateMul(c, b_->getInt64(dst_col)), r);
-    tag(b_->CreateAlignedStore(x, b_->CreateGEP(et, dst.base, at), align), g.buffer);
+    llvm::Value* p = b_->CreateGEP(et, dst.base, at);
+    if (mask)
+      tag(b_->CreateMaskedStore(x, p, align, mask), g.buffer);
+    else
+      tag(b_->CreateAlignedStore(x, p, align), g.buffer);
   };
   // The edges: rows past the last block (all columns), then the columns past it.
   auto edge = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
@@ -83,9 +91,8 @@ bool Emitter::emit_transpose(const Group& g) {
   };
   if (copy) {
     int64_t cols_4 = cols / 4 * 4, done = 0;
-    for (int64_t h : {int64_t(16), int64_t(8)}) {
-      int64_t n = (rows - done) / h * h;
-      if (vector_lanes() < h || n == 0) continue;
+    // Blocks of h rows from row i, of which the first `valid` exist (all but in the last).
+    auto blocks = [&](int64_t h, int64_t valid, llvm::Value* i) {
       // Within each 128-bit quarter of two vectors: unpack the low or high pairs of 32-bit
       // elements (`wide` = 0) or of 64-bit ones (`wide` = 1).
       auto unpack = [&](llvm::Value* a, llvm::Value* b, bool high, bool wide) {
@@ -97,24 +104,44 @@ bool Emitter::emit_transpose(const Group& g) {
           }
         return b_->CreateShuffleVector(a, b, m);
       };
-      loop_range(b_->getInt64(done), b_->getInt64(done + n), h, [&](llvm::Value* i) {
-        loop_range(b_->getInt64(0), b_->getInt64(cols_4), 4, [&](llvm::Value* j) {
-          std::vector<llvm::Value*> v(4);
-          for (int64_t k = 0; k < 4; ++k) {
-            std::vector<llvm::Value*> pieces;
-            for (int64_t q = 0; q < h / 4; ++q) pieces.push_back(value_at(b_->CreateAdd(i, b_->getInt64(k + 4 * q)), j, 4));
-            v[k] = llvm::concatenateVectors(*b_, pieces);
-          }
-          llvm::Value* lo01 = unpack(v[0], v[1], false, false);
-          llvm::Value* hi01 = unpack(v[0], v[1], true, false);
-          llvm::Value* lo23 = unpack(v[2], v[3], false, false);
-          llvm::Value* hi23 = unpack(v[2], v[3], true, false);
-          llvm::Value* c[4] = {unpack(lo01, lo23, false, true), unpack(lo01, lo23, true, true),
-                               unpack(hi01, hi23, false, true), unpack(hi01, hi23, true, true)};
-          for (int64_t k = 0; k < 4; ++k) store_column(c[k], i, b_->CreateAdd(j, b_->getInt64(k)));
-        });
+      llvm::Value* mask = nullptr;
+      if (valid < h) {
+        std::vector<llvm::Constant*> on;
+        for (int64_t r = 0; r < h; ++r) on.push_back(b_->getInt1(r < valid));
+        mask = llvm::ConstantVector::get(on);
+      }
+      loop_range(b_->getInt64(0), b_->getInt64(cols_4), 4, [&](llvm::Value* j) {
+        std::vector<llvm::Value*> v(4);
+        for (int64_t k = 0; k < 4; ++k) {
+          std::vector<llvm::Value*> pieces;
+          for (int64_t q = 0; q < h / 4; ++q)
+            pieces.push_back(k + 4 * q < valid ? value_at(b_->CreateAdd(i, b_->getInt64(k + 4 * q)), j, 4)
+                                               : llvm::PoisonValue::get(llvm::FixedVectorType::get(et, 4)));
+          v[k] = llvm::concatenateVectors(*b_, pieces);
+        }
+        llvm::Value* lo01 = unpack(v[0], v[1], false, false);
+        llvm::Value* hi01 = unpack(v[0], v[1], true, false);
+        llvm::Value* lo23 = unpack(v[2], v[3], false, false);
+        llvm::Value* hi23 = unpack(v[2], v[3], true, false);
+        llvm::Value* c[4] = {unpack(lo01, lo23, false, true), unpack(lo01, lo23, true, true),
+                             unpack(hi01, hi23, false, true), unpack(hi01, hi23, true, true)};
+        for (int64_t k = 0; k < 4; ++k) store_column(c[k], i, b_->CreateAdd(j, b_->getInt64(k)), mask);
       });
-      done += n;
+    };
+    // Whole blocks of 16 rows, then of 8. The rows past them take one partial block, whose
+    // missing rows are not read and whose columns are stored under a mask: of 16 rows where
+    // more than 8 are left (a layer's 10 outputs), else of 8. Before, element by element: the
+    // MLP's 10 x 128 weight took a block of 8 rows and 256 scalar copies.
+    for (int64_t h : {int64_t(16), int64_t(8)}) {
+      if (vector_lanes() < h) continue;
+      if (int64_t n = (rows - done) / h * h; n > 0) {
+        loop_range(b_->getInt64(done), b_->getInt64(done + n), h, [&](llvm::Value* i) { blocks(h, h, i); });
+        done += n;
+      }
+      if (int64_t rest = rows - done; rest > (h == 16 ? 8 : 0)) {
+        blocks(h, rest, b_->getInt64(done));
+        done = rows;
+      }
     }
     edge(done, rows, 0, cols);
     edge(0, done, cols_4, cols);

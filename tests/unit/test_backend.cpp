@@ -157,11 +157,13 @@ TEST_CASE("backend: relu of an absolute value keeps the negative inputs' magnitu
 
 TEST_CASE("backend: captured weights packed for a contraction, every block and edge shape") {
   // A captured matrix met by a batched matrix-vector product is packed transposed once per
-  // call: in-register blocks of the vector width where rows and columns fill them, element
-  // copies at the edges, and element copies throughout for a strided weight.
+  // call: in-register blocks of 16 or 8 rows, a partial block (masked stores) for the rows past
+  // them, element copies for the columns past the last 4, and element copies throughout for a
+  // strided weight. Rows 9-15 fill part of a block of 16; 17-23 a block of 16 and part of one
+  // of 8; 31 one of each and part of another of 8.
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
            {8, 8}, {16, 16}, {17, 9}, {19, 13}, {33, 40}, {64, 128}, {7, 30}, {30, 7}, {128, 10},
-           {8, 4}, {24, 5}, {25, 6}, {10, 128}, {8, 7}}) {
+           {8, 4}, {24, 5}, {25, 6}, {10, 128}, {8, 7}, {9, 12}, {12, 5}, {15, 33}, {23, 8}, {31, 17}}) {
     CAPTURE(r);
     CAPTURE(c);
     Tensor w = jit::randn({r, c}, 11);
