@@ -198,12 +198,12 @@ Value* emit_tanh(const Vm& m, Value* x) {
   // h = expm1(2|x|)/2; without the clamp (which leaves such inputs alone) where 2|x| <= 88 (f32)
   // or 708 (f64): the same bits, and then x is not NaN either.
   auto tanh_of = [&](Value* h, bool may_be_nan) {
-    // With e = 2h: e/(e+2) = h/(h+1) near 0, 1 - 2/(e+2) = 1 - 1/(h+1) away from 0 (no
-    // cancellation either way). Halving both operands of a quotient changes no rounding, and
-    // where e would overflow, 1/(h+1) is below 1's half ulp as 2/inf is 0: the same bits.
-    Value* small = m.lt(a, m.c(0.55));
-    Value* q = m.div(m.sel(small, h, m.c(-1)), m.add(h, m.c(1)));
-    Value* r = m.copysign(m.sel(small, q, m.add(m.c(1), q)), x);
+    // tanh|x| = e/(e+2) = h/(h+1) with e = 2h, everywhere: no cancellation, and h is finite
+    // (the clamp keeps expm1_half below f32's/f64's largest), so a large |x| gives h/h = 1.
+    // Before, 1 - 1/(h+1) from 0.55 up, for a smaller error there: two selects and an add
+    // more a vector (the benchmark's chain, 1,000 x f32[1000]: 595-608 -> 546-548 us), while the
+    // maximum error is below 0.55 either way (2.46 ULP at 0.03113 for f32, all inputs).
+    Value* r = m.copysign(m.div(h, m.add(h, m.c(1))), x);
     return may_be_nan ? m.sel(m.isnan(x), x, r) : r;
   };
   return branch_all(m, m.b.CreateFCmpOLE(a, m.c(m.f32 ? 44.0 : 354.0)),
