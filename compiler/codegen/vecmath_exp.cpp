@@ -11,6 +11,7 @@
 // 5. pow: exp(y log|x|); f32 in f64, f64 with log in double-double; then the C99 special cases.
 // Coefficients are minimax fits (Sollya fpminimax) of the functions named next to them.
 #include <cmath>
+#include <iterator>
 
 #include "codegen/vecmath_impl.h"
 
@@ -47,8 +48,15 @@ constexpr double kLn2HiF = 0x1.62e43p-1, kLn2LoF = -0x1.05c61p-29;
 constexpr double kLogLn2Hi = 0x1.62e42feep-1, kLogLn2Lo = 0x1.a39ef35793c76p-33;
 constexpr double kLogLn2HiF = 0x1.62e3p-1, kLogLn2LoF = 0x1.2fefa39ef3579p-17;
 
-Value* q_poly(const Vm& m, Value* r) {
-  return m.f32 ? m.poly(r, kExpQf, 5) : m.poly(r, kExpQ, 11);
+// Q(r), or with d = 2, 2 Q(2s) for s = r/2: Horner with the coefficients times 2^(k+1), whose
+// every step is the unscaled one's exact power-of-two multiple (the same roundings).
+Value* q_poly(const Vm& m, Value* r, int d = 1) {
+  const double* q = m.f32 ? kExpQf : kExpQ;
+  const int n = m.f32 ? static_cast<int>(std::size(kExpQf)) : static_cast<int>(std::size(kExpQ));
+  if (d == 1) return m.poly(r, q, n);
+  double c[std::size(kExpQ)];
+  for (int k = 0; k < n; ++k) c[k] = std::ldexp(q[k], k + 1);
+  return m.poly(r, c, n);
 }
 
 // n = round(x / ln2) and r = x - n ln2 for x already clamped (finite). n by one FMA against
@@ -57,11 +65,14 @@ Value* q_poly(const Vm& m, Value* r) {
 // half, and r then within ln2/2 + ulp either way), then an exact subtraction: two operations
 // where the multiply and ROUNDSCALE take three uops on Intel (ROUNDSCALE is two). It needs
 // |x log2 e| < 2^22 (f32), which every caller's clamp or fast-path range ensures.
-std::pair<Value*, Value*> exp_reduce(const Vm& m, Value* x) {
+// With d = 2: n and r/2 for the argument 2x, without computing 2x (d log2 e and ln2/d are exact
+// scalings, and so is every rounding: r/2 is exactly half of r; it is not denormal, being 2x
+// itself, exact, when n = 0, and far from 0 otherwise).
+std::pair<Value*, Value*> exp_reduce(const Vm& m, Value* x, int d = 1) {
   Value* magic = m.c(m.f32 ? 0x1.8p23 : 0x1.8p52);
-  Value* n = m.sub(m.fma(x, m.c(M_LOG2E), magic), magic);
-  Value* r = m.fma(m.neg(n), m.c(m.f32 ? kLn2HiF : kLn2Hi), x);
-  return {n, m.fma(m.neg(n), m.c(m.f32 ? kLn2LoF : kLn2Lo), r)};
+  Value* n = m.sub(m.fma(x, m.c(d * M_LOG2E), magic), magic);
+  Value* r = m.fma(m.neg(n), m.c((m.f32 ? kLn2HiF : kLn2Hi) / d), x);
+  return {n, m.fma(m.neg(n), m.c((m.f32 ? kLn2LoF : kLn2Lo) / d), r)};
 }
 
 // k, m in [sqrt .5, sqrt 2) with x = 2^k m, for finite x > 0 (denormals included).
@@ -107,10 +118,18 @@ namespace {
 // expm1(x)/2 = 2^(n-1) expm1(r) + (2^(n-1) - 1/2), exactly half of expm1's result (the final
 // doubling is exact but where it overflows to inf); `clamp` for x outside [-26, 89] (f32) /
 // [-40, 710] (f64), which without it leave the result alone.
-Value* expm1_half(const Vm& m, Value* x, bool clamp) {
+// With d = 2, expm1(2x)/2 for 2x <= 88 (f32) / 708 (f64) and no clamp (tanh's fast path), with
+// the same bits and one multiply fewer: r/2 and p/2 from exp_reduce and q_poly's scaled forms,
+// and 2^n (p/2) + (2^n/2 - 1/2), the same sum rounded the same way (2^n normal: n <= 127).
+Value* expm1_half(const Vm& m, Value* x, bool clamp, int d = 1) {
   if (clamp) x = m.f32 ? m.clamp(x, -26.0, 89.0) : m.clamp(x, -40.0, 710.0);
-  auto [n, r] = exp_reduce(m, x);
-  Value* p = m.fma(m.mul(r, r), q_poly(m, r), r);
+  auto [n, r] = exp_reduce(m, x, d);
+  Value* p = m.fma(m.mul(r, r), q_poly(m, r, d), r);
+  if (d == 2) {
+    Value* t = m.scalef_or_null(m.c(1), n);  // 2^n
+    if (!t) t = m.pow2i(m.to_int(n));
+    return m.fma(t, p, m.fma(t, m.c(0.5), m.c(-0.5)));
+  }
   Value* t = m.scalef_or_null(m.c(0.5), n);  // 2^(n-1): 2^n overflows at n = 128 (f32)
   if (!t) t = m.pow2i(m.b.CreateSub(m.to_int(n), m.ci(1)));
   return m.fma(t, p, m.sub(t, m.c(0.5)));
@@ -207,7 +226,7 @@ Value* emit_tanh(const Vm& m, Value* x) {
     return may_be_nan ? m.sel(m.isnan(x), x, r) : r;
   };
   return branch_all(m, m.b.CreateFCmpOLE(a, m.c(m.f32 ? 44.0 : 354.0)),
-                    [&] { return tanh_of(expm1_half(m, m.mul(m.c(2), a), false), false); },
+                    [&] { return tanh_of(expm1_half(m, a, false, 2), false); },
                     [&] { return tanh_of(expm1_half(m, m.mul(m.c(2), a), true), true); });
 }
 
