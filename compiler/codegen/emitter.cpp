@@ -194,7 +194,7 @@ void Emitter::setup_buffers(bool body) {
       for (int64_t k = rank; k-- > 0;) {
         int d = order[k];
         v.strides[d] = {coef, times_batch, false};
-        int64_t n = buf.type.shape[d];
+        int64_t n = k == rank - 1 && buf.padded_inner > 0 ? buf.padded_inner : buf.type.shape[d];
         if (n == ir::kDyn) {
           if (buf.kind == BufKind::Scratch)
             coef *= s_.tile;

@@ -105,7 +105,12 @@ bool Emitter::emit_transpose(const Group& g) {
         return b_->CreateShuffleVector(a, b, m);
       };
       llvm::Value* mask = nullptr;
-      if (valid < h) {
+      // Within a padded column (see Buffer::padded_inner) the missing rows' lanes fall in the
+      // pad: stored unmasked, whole aligned vectors.
+      const int64_t padded = s_.buffers[g.buffer].padded_inner;
+      const bool in_pad = padded > 0 && llvm::isa<llvm::ConstantInt>(i) &&
+                          llvm::cast<llvm::ConstantInt>(i)->getSExtValue() + h <= padded;
+      if (valid < h && !in_pad) {
         std::vector<llvm::Constant*> on;
         for (int64_t r = 0; r < h; ++r) on.push_back(b_->getInt1(r < valid));
         mask = llvm::ConstantVector::get(on);

@@ -96,7 +96,7 @@ void fix_constant_captures(Schedule& s, const std::vector<bool>& fixable) {
 
 }  // namespace
 
-Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std::vector<bool>& contiguous,
+Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse, const std::vector<bool>& contiguous,
                   bool constant_captures) {
   Schedule s;
   int32_t nv = f.num_values();
@@ -365,7 +365,20 @@ Schedule schedule(const ir::Function& f, const TargetInfo&, bool fuse, const std
     if (b.kind == BufKind::Hoisted || b.kind == BufKind::Fixed) {
       int64_t& bytes = b.kind == BufKind::Fixed ? s.fixed_bytes : s.hoisted_bytes;
       b.offset = bytes;
-      bytes += align64(ir::checked_numel(b.type.shape) * dtype_size(b.type.dtype));
+      // A packed value's rows of more than half a vector register but less than one are
+      // padded to one (rows of 10 floats: 64 bytes, not 40, so no load or store of a row
+      // straddles two cache lines). The pad is never read as data: a row's lanes past its
+      // extent are masked off where it is loaded.
+      int64_t numel = ir::checked_numel(b.type.shape);
+      const int64_t lanes = t.vector_bytes / dtype_size(b.type.dtype);
+      if (!b.order.empty() && lanes > 1) {
+        const int64_t n = b.type.shape[b.order.back()];
+        if (2 * n > lanes && n < lanes) {
+          b.padded_inner = lanes;
+          numel = numel / n * lanes;
+        }
+      }
+      bytes += align64(numel * dtype_size(b.type.dtype));
     } else if (b.kind == BufKind::Scratch) {
       b.offset = s.scratch_bytes;
       s.scratch_bytes += align64(sample_bytes(b.type) * s.tile);

@@ -37,6 +37,10 @@ struct Buffer {
   int64_t offset = 0; // Hoisted/Scratch/Fixed: byte offset in the block (Scratch: of a whole tile)
   // Hoisted/Scratch/Fixed: the dims in memory order, outermost first (empty: row-major).
   std::vector<int> order;
+  // Hoisted/Fixed with an order: the innermost dim's extent in memory when it is padded (0:
+  // not). A packed row shorter than a vector register (a 10-output layer's weight, 10 floats)
+  // is padded to one register: aligned, each row one cache line.
+  int64_t padded_inner = 0;
   // Output: batched, written once and never read back by the kernel (no later group loads
   // it): its stores may stream past the caches.
   bool streamable = false;
