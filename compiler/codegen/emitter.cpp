@@ -457,7 +457,7 @@ void Emitter::emit_group(const Group& g) {
     if (d == batch_dim) return {tile_begin_, tile_end_};
     return {b_->getInt64(0), b_->getInt64(t.shape[d])};
   };
-  // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 62
+  // The batch dim's lanes run over a tile of samples: no wider than the tile (a tile of 60
   // samples, each with kilobytes of inputs, would otherwise take one masked step of 64).
   unsigned w = flat               ? flat_w
                : lane_dim >= 0 ? lane_width(g, lane_dim == batch_dim ? std::min<int64_t>(s_.tile, 1 << 20) : trips[lane_dim])

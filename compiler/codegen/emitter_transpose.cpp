@@ -15,8 +15,8 @@ namespace jit::cg {
 //   quarters (loads and inserts of 128 bits, which most ports execute), and a 4 x 4 transpose
 //   within the quarters (two unpacks a vector) leaves a column's 16 rows in each. The MLP's
 //   128 x 64 weight: 8 shuffles (the port-5 kind) per 64 elements, where 8 x 8 blocks took 24.
-//   The rows past the whole blocks take one partial block (a mask on the stores), so a layer
-//   of 2 to 15 outputs is packed in vectors too.
+//   The rows past the whole blocks take one partial block (a mask on the stores, or none
+//   into rows padded to a register), so a layer of 9 to 15 outputs is packed in vectors too.
 // - Elementwise ops on the way: 8 x 8 blocks, the group computing a vector per row (its ops at
 //   full width), transposed in registers and stored a vector per column.
 // The edges that do not fill a block (columns past the last 4 in a copy; rows and columns
@@ -32,7 +32,7 @@ bool Emitter::emit_transpose(const Group& g) {
   if (target_.quick || t.rank() != 2 || t.has_dyn() || dtype_size(t.dtype) != 4 || vector_lanes() < w) return false;
   int64_t rows = t.shape[0], cols = t.shape[1];
   const bool copy = f_.is_param(g.root);
-  if (rows < (copy ? 2 : w) || cols < (copy ? 4 : w) || !dst.strides[0].is(1) || !dst.strides[1].known()) return false;
+  if (rows < w || cols < (copy ? 4 : w) || !dst.strides[0].is(1) || !dst.strides[1].known()) return false;
   // Elementwise ops (and constants) down to the leaves; every leaf of the group's shape a
   // parameter or stored value whose rows are contiguous. (Leaves of other shapes broadcast: a
   // column reads one element per vector, a row a contiguous vector, unless the row itself is

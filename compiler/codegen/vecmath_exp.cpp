@@ -66,8 +66,8 @@ Value* q_poly(const Vm& m, Value* r, int d = 1) {
 // where the multiply and ROUNDSCALE take three uops on Intel (ROUNDSCALE is two). It needs
 // |x log2 e| < 2^22 (f32), which every caller's clamp or fast-path range ensures.
 // With d = 2: n and r/2 for the argument 2x, without computing 2x (d log2 e and ln2/d are exact
-// scalings, and so is every rounding: r/2 is exactly half of r; it is not denormal, being 2x
-// itself, exact, when n = 0, and far from 0 otherwise).
+// scalings of the constants, and the FMAs round exactly half of what they round for 2x: r/2
+// is x itself, exact even if denormal, when n = 0, and at least about 2^-55 otherwise).
 std::pair<Value*, Value*> exp_reduce(const Vm& m, Value* x, int d = 1) {
   Value* magic = m.c(m.f32 ? 0x1.8p23 : 0x1.8p52);
   Value* n = m.sub(m.fma(x, m.c(d * M_LOG2E), magic), magic);
@@ -119,7 +119,8 @@ namespace {
 // doubling is exact but where it overflows to inf); `clamp` for x outside [-26, 89] (f32) /
 // [-40, 710] (f64), which without it leave the result alone.
 // With d = 2, expm1(2x)/2 for 2x <= 88 (f32) / 708 (f64) and no clamp (tanh's fast path), with
-// the same bits and one multiply fewer: r/2 and p/2 from exp_reduce and q_poly's scaled forms,
+// the same bits and one multiply fewer: r/2 and p/2 from exp_reduce and q_poly's scaled forms
+// (r^2/4 may round where r^2 would not only when r is so small that r^2 Q is below r's half ulp),
 // and 2^n (p/2) + (2^n/2 - 1/2), the same sum rounded the same way (2^n normal: n <= 127).
 Value* expm1_half(const Vm& m, Value* x, bool clamp, int d = 1) {
   if (clamp) x = m.f32 ? m.clamp(x, -26.0, 89.0) : m.clamp(x, -40.0, 710.0);
@@ -219,7 +220,7 @@ Value* emit_tanh(const Vm& m, Value* x) {
   auto tanh_of = [&](Value* h, bool may_be_nan) {
     // tanh|x| = e/(e+2) = h/(h+1) with e = 2h, everywhere: no cancellation, and h is finite
     // (the clamp keeps expm1_half below f32's/f64's largest), so a large |x| gives h/h = 1.
-    // Before, 1 - 1/(h+1) from 0.55 up, for a smaller error there: two selects and an add
+    // Before, 1 - 1/(h+1) from 0.55 up, for a smaller error there: a compare, two selects and an add
     // more a vector (the benchmark's chain, 1,000 x f32[1000]: 595-608 -> 546-548 us), while the
     // maximum error is below 0.55 either way (2.46 ULP at 0.03113 for f32, all inputs).
     Value* r = m.copysign(m.div(h, m.add(h, m.c(1))), x);

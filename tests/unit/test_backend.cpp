@@ -157,10 +157,11 @@ TEST_CASE("backend: relu of an absolute value keeps the negative inputs' magnitu
 
 TEST_CASE("backend: captured weights packed for a contraction, every block and edge shape") {
   // A captured matrix met by a batched matrix-vector product is packed transposed once per
-  // call: in-register blocks of 16 or 8 rows, a partial block (masked stores) for the rows past
-  // them, element copies for the columns past the last 4, and element copies throughout for a
-  // strided weight. Rows 9-15 fill part of a block of 16; 17-23 a block of 16 and part of one
-  // of 8; 31 one of each and part of another of 8.
+  // call: in-register blocks of 16 or 8 rows, a partial block for the rows past them (stores
+  // under a mask, or whole into rows padded to a register), element copies for the columns
+  // past the last 4, and element copies throughout for a strided weight. On AVX-512, rows
+  // 9-15 fill part of a block of 16 (padded rows: 12, 15 and 10 here); 17-23 and 31, a block of
+  // 16 and part of another; on AVX2, blocks of 8 and part of one.
   for (auto [r, c] : std::vector<std::pair<int64_t, int64_t>>{
            {8, 8}, {16, 16}, {17, 9}, {19, 13}, {33, 40}, {64, 128}, {7, 30}, {30, 7}, {128, 10},
            {8, 4}, {24, 5}, {25, 6}, {10, 128}, {8, 7}, {9, 12}, {12, 5}, {15, 33}, {23, 8}, {31, 17}}) {
@@ -176,6 +177,10 @@ TEST_CASE("backend: captured weights packed for a contraction, every block and e
     // x W (W [in, out]): the lanes run along W's innermost dim, so W is read as it is, not
     // copied.
     agree("x W", [&](const Tensor& x) { return jit::matmul(x, w); }, 0, batch_of({r}, 13, 19));
+    // Rows of a sample times W^T: with few outputs (one register of lanes), 12 rows jam 8 and
+    // then 4 (a static dim's step of 4).
+    agree("X W^T", [&](const Tensor& x) { return jit::matmul(x, jit::transpose(w, 0, 1)); }, 0,
+          batch_of({12, c}, 5, 28));
     Tensor scaled = w * 0.5;
     agree("scaled mv", [&](const Tensor& x) { return jit::mv(scaled * 0.25, x); }, 0, batch_of({c}, 3, 13));
     // Elementwise ops on the weight, with a row and a column broadcast: computed along the
@@ -581,6 +586,19 @@ TEST_CASE("backend: constant captures are computed once, for every thread and ti
   }
   // So do random draws (randomness "same": drawn once per call, with the weight).
   check_draws_per_call(a, xs, fixed, plain, 4);
+  // A weight of 12 rows: its packed rows of 12 floats padded to a register (AVX-512) in the
+  // fixed block, from the quick tier's first call to the optimized kernel's.
+  std::vector<float> w12(12 * 40);
+  for (size_t i = 0; i < w12.size(); ++i) w12[i] = std::cos(0.7f * i);
+  Tensor a12 = jit::from_blob(w12.data(), {12, 40}, jit::DType::f32);
+  auto f12 = [&](const Tensor& x) { return jit::tanh(jit::mv(a12, x)); };
+  auto p12 = jit::vmap(f12, 0, 0, plain), t12 = jit::vmap(f12, 0, 0, tiered);
+  Tensor want12 = p12(xs);
+  CHECK(same_bits(t12(xs), want12));
+  jit::wait_for_compiles();
+  CHECK(jit::cache_stats(t12).optimized == 1);
+  CHECK(same_bits(t12(xs), want12));
+  CHECK(jit::cache_stats(t12).constant >= 1);
 }
 
 TEST_CASE("backend: constant captures in jit::compile: what the captures determine is computed once") {

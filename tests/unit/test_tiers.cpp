@@ -55,7 +55,7 @@ TEST_CASE("backend: elementwise groups over whole samples run flat, and only whe
   agree("one sample", [](const Tensor& a) { return jit::sigmoid(a) * a; }, 0, batch_of({2, 5}, 1, 57));
   agree("casts", [](const Tensor& a) { return (a * 3.0).to(jit::DType::i32) + 1; }, 0, p);
   // Unbatched rows: lane l of a step at flat index f reads element (f + l) mod n, in blocks of
-  // steps whose patterns are fixed (rows of 3: 3 steps of 64 lanes) and in the steps after
+  // steps whose patterns are fixed (rows of 3: 3 steps of 32 lanes) and in the steps after
   // them, gathered: batches that end in each.
   for (int64_t batch : {1, 21, 22, 43, 20011}) {
     Tensor pb = jit::slice(p, 0, 0, batch).contiguous();
