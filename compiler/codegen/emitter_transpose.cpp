@@ -131,6 +131,18 @@ bool Emitter::emit_transpose(const Group& g) {
         llvm::Value* c[4] = {unpack(lo01, lo23, false, true), unpack(lo01, lo23, true, true),
                              unpack(hi01, hi23, false, true), unpack(hi01, hi23, true, true)};
         for (int64_t k = 0; k < 4; ++k) store_column(c[k], i, b_->CreateAdd(j, b_->getInt64(k)), mask);
+        // The next block's lines of these 4 columns, fetched for writing while this one is
+        // stored: each column's 16 rows are one line, written in a later iteration of the
+        // row loop, and a store to a line not in L1 waits for it (read for ownership). The MLP's
+        // 128 x 64 weight: its pack's stores fill 512 such lines a call. (A prefetch past the
+        // buffer's end does nothing.)
+        if (h == 16 && valid == h)
+          for (int64_t k = 0; k < 4; ++k) {
+            llvm::Value* col = b_->CreateAdd(j, b_->getInt64(k));
+            llvm::Value* at = b_->CreateAdd(b_->CreateMul(col, b_->getInt64(dst_col)), b_->CreateAdd(i, b_->getInt64(h)));
+            b_->CreateIntrinsic(llvm::Intrinsic::prefetch, {b_->getPtrTy()},
+                                {b_->CreateGEP(et, dst.base, at), b_->getInt32(1), b_->getInt32(3), b_->getInt32(1)});
+          }
       });
     };
     // Whole blocks of 16 rows, then of 8. The rows past them take one partial block, whose
