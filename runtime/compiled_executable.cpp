@@ -44,10 +44,11 @@ std::atomic<uint64_t> g_split_calls{0};
 
 constexpr int64_t kParallelWork = int64_t(1) << 16;  // elements touched per call worth a second thread
 // What each hoisted element adds to that: a second thread computes the hoisted values (packed
-// weights) again, in its own memory, before it starts. MLP inference (37 KB of packed weights; 40 since its 10-output weight's rows are padded),
-// one thread against two: batch 8, 2.7 and 3.4 us; 12, 3.75 and 3.8; 16, 4.2 and 3.8; 32, 7.4
-// and 5.4 (when the second thread read the first one's values: 4.1 and 4.8 at 16, and this
-// was 16). relu(dot), nothing hoisted, gains from 512.
+// weights) again, in its own memory, before it starts. MLP inference (37 KB of packed weights
+// when this was measured; 40 since its 10-output weight's rows are padded), one thread against
+// two: batch 8, 2.7 and 3.4 us; 12, 3.75 and 3.8; 16, 4.2 and 3.8; 32, 7.4 and 5.4 (when the
+// second thread read the first one's values: 4.1 and 4.8 at 16, and this was 16). relu(dot),
+// nothing hoisted, gains from 512.
 constexpr int64_t kHoistedWork = 6;
 
 class CompiledExecutable : public PointerExecutable {

@@ -139,7 +139,8 @@ bool Emitter::emit_transpose(const Group& g) {
         if (h == 16 && valid == h)
           for (int64_t k = 0; k < 4; ++k) {
             llvm::Value* col = b_->CreateAdd(j, b_->getInt64(k));
-            llvm::Value* at = b_->CreateAdd(b_->CreateMul(col, b_->getInt64(dst_col)), b_->CreateAdd(i, b_->getInt64(h)));
+            llvm::Value* next = b_->CreateAdd(i, b_->getInt64(h));
+            llvm::Value* at = b_->CreateAdd(b_->CreateMul(col, b_->getInt64(dst_col)), next);
             b_->CreateIntrinsic(llvm::Intrinsic::prefetch, {b_->getPtrTy()},
                                 {b_->CreateGEP(et, dst.base, at), b_->getInt32(1), b_->getInt32(3), b_->getInt32(1)});
           }
