@@ -91,8 +91,10 @@ bool Emitter::emit_transpose(const Group& g) {
   };
   if (copy) {
     int64_t cols_4 = cols / 4 * 4, done = 0;
-    // Blocks of h rows from row i, of which the first `valid` exist (all but in the last).
-    auto blocks = [&](int64_t h, int64_t valid, llvm::Value* i) {
+    // Blocks of h rows from row i, of which the first `valid` exist (all but in the last);
+    // `in_pad`: the missing rows' lanes fall in a padded column's pad (see
+    // Buffer::padded_inner), so columns are stored unmasked, whole aligned vectors.
+    auto blocks = [&](int64_t h, int64_t valid, llvm::Value* i, bool in_pad) {
       // Within each 128-bit quarter of two vectors: unpack the low or high pairs of 32-bit
       // elements (`wide` = 0) or of 64-bit ones (`wide` = 1).
       auto unpack = [&](llvm::Value* a, llvm::Value* b, bool high, bool wide) {
@@ -105,11 +107,6 @@ bool Emitter::emit_transpose(const Group& g) {
         return b_->CreateShuffleVector(a, b, m);
       };
       llvm::Value* mask = nullptr;
-      // Within a padded column (see Buffer::padded_inner) the missing rows' lanes fall in the
-      // pad: stored unmasked, whole aligned vectors.
-      const int64_t padded = s_.buffers[g.buffer].padded_inner;
-      const bool in_pad = padded > 0 && llvm::isa<llvm::ConstantInt>(i) &&
-                          llvm::cast<llvm::ConstantInt>(i)->getSExtValue() + h <= padded;
       if (valid < h && !in_pad) {
         std::vector<llvm::Constant*> on;
         for (int64_t r = 0; r < h; ++r) on.push_back(b_->getInt1(r < valid));
@@ -153,11 +150,12 @@ bool Emitter::emit_transpose(const Group& g) {
     for (int64_t h : {int64_t(16), int64_t(8)}) {
       if (vector_lanes() < h) continue;
       if (int64_t n = (rows - done) / h * h; n > 0) {
-        loop_range(b_->getInt64(done), b_->getInt64(done + n), h, [&](llvm::Value* i) { blocks(h, h, i); });
+        loop_range(b_->getInt64(done), b_->getInt64(done + n), h, [&](llvm::Value* i) { blocks(h, h, i, false); });
         done += n;
       }
       if (int64_t rest = rows - done; rest > (h == 16 ? 8 : 0)) {
-        blocks(h, rest, b_->getInt64(done));
+        const int64_t padded = s_.buffers[g.buffer].padded_inner;
+        blocks(h, rest, b_->getInt64(done), padded > 0 && done + h <= padded);
         done = rows;
       }
     }
