@@ -36,6 +36,20 @@ void Emitter::loop_range(llvm::Value* begin, llvm::Value* end, int64_t step,
   b_->SetInsertPoint(exit);
 }
 
+void Emitter::masked_step(llvm::Value* rem, const std::function<void()>& body) {
+  if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(rem); c && c->getSExtValue() <= 0) return;  // none
+  auto* step = llvm::BasicBlock::Create(ctx_, "tail", fn_);
+  auto* done = llvm::BasicBlock::Create(ctx_, "tail.done", fn_);
+  b_->CreateCondBr(b_->CreateICmpSGT(rem, b_->getInt64(0)), step, done);
+  b_->SetInsertPoint(step);
+  llvm::Value* saved = mask_;
+  mask_ = b_->CreateICmpSLT(lane_offsets(1), b_->CreateVectorSplat(width_, rem));
+  body();
+  mask_ = saved;
+  b_->CreateBr(done);
+  b_->SetInsertPoint(done);
+}
+
 void Emitter::loop(int64_t trip, const std::function<void(int)>& body) {
   int id = static_cast<int>(vars_.size());
   vars_.push_back({nullptr, trip});
