@@ -45,7 +45,7 @@ class AdState : public rt::TracedTransform {
  public:
   AdState(AdKind kind, std::vector<int> argnums, int count, GradOptions o)
       : TracedTransform(fmt::format("{}({})", kind_name(kind), o.name.empty() ? "function" : o.name),
-                        VmapOptions{Randomness::Error, 0, o.backend, 0, o.name}),
+                        VmapOptions{.backend = o.backend, .name = o.name, .fp_contract = o.fp_contract}),
         kind_(kind), argnums_(std::move(argnums)), count_(count) {
     if ((kind == AdKind::Vjp || kind == AdKind::Jvp) ? count_ < 1 : argnums_.empty())
       throw Error(ErrorKind::InvalidArgument, fmt::format("{}: nothing to differentiate", context()));

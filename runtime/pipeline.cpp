@@ -14,6 +14,7 @@
 #include "runtime/compiled_executable.h"
 #include "runtime/diagnostics.h"
 #include "runtime/engine.h"
+#include "transforms/contract.h"
 #include "transforms/simplify.h"
 
 namespace jit::rt {
@@ -89,7 +90,7 @@ KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const 
 }  // namespace
 
 const std::vector<std::string>& stage_names() {
-  static const std::vector<std::string> names{"traced", "batched", "simplified", "fused", "llvm", "llvm-opt", "asm"};
+  static const std::vector<std::string> names{"traced", "batched", "simplified", "contracted", "fused", "llvm", "llvm-opt", "asm"};
   return names;
 }
 
@@ -98,7 +99,10 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   Recorder rec(o, c.stages);
   ir::Function f = rec.step("traced", [&] { return traced; });
   ir::Function g = rec.step("batched", [&] { return ir::vmap(f, spec); });
-  c.batched = rec.step("simplified", [&] { return ir::simplify(g); });
+  ir::Function s = rec.step("simplified", [&] { return ir::simplify(g); });
+  // Contracted where the machine has FMA (the interpreter computes what the compiled code would).
+  bool contract = o.fp_contract && Engine::instance().target().fma;
+  c.batched = rec.step("contracted", [&] { return contract ? ir::contract_fma(s) : s; });
   if (o.interpreter) {
     c.exec = make_interpreter_executable(c.batched);
     return c;

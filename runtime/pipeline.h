@@ -30,6 +30,7 @@ struct PipelineOptions {
   bool fuse = true;          // false: store every value (to test fusion against)
   Tiering tiering = Tiering::Optimized;  // the dumper's default: the code that runs in the end
   bool constant_captures = false;        // see VmapOptions
+  bool fp_contract = true;               // see VmapOptions
   // Per parameter, then per output of the batched function: whether its memory is row-major
   // (strides known when compiling). Empty: all are.
   std::vector<bool> contiguous;
@@ -41,7 +42,7 @@ struct Compiled {
   std::vector<StageRecord> stages;
 };
 
-// traced -> vmap -> simplify -> fuse -> LLVM IR -> optimized -> machine code.
+// traced -> vmap -> simplify -> contract -> fuse -> LLVM IR -> optimized -> machine code.
 Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const PipelineOptions& o);
 
 }  // namespace jit::rt

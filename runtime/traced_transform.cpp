@@ -364,6 +364,7 @@ TracedTransform::Entry* TracedTransform::lookup(std::vector<int64_t> key, const 
     po.interpreter = opts_.backend == Backend::Interpreter;
     po.fuse = opts_.fuse;
     po.constant_captures = opts_.constant_captures;
+    po.fp_contract = opts_.fp_contract;
     for (const Tensor* x : args.tensors) po.contiguous.push_back(x->is_contiguous());
     for (const Tensor& x : t.captures) po.contiguous.push_back(x.is_contiguous());
     for (size_t i = 0; i < p.f.outputs.size(); ++i)

@@ -93,6 +93,8 @@ Options parse_options(int argc, char** argv) {
       need(false), o.interpreter = true;
     } else if (opt == "--no-fuse") {
       need(false), o.fuse = false;
+    } else if (opt == "--no-fp-contract") {
+      need(false), o.fp_contract = false;
     } else if (opt == "--constant-captures") {
       need(false), o.constant_captures = true;
     } else if (opt == "--quick") {
@@ -146,10 +148,12 @@ usage: vmapjit-dump FILE.jir | - [options]
                          A stage this run did not produce is an error.
   --print-after-all      the same as --stage=all
   -o FILE                write the output to FILE instead of standard output
-  --interpreter          run through the reference interpreter (stages stop at simplified)
+  --interpreter          run through the reference interpreter (stages stop at contracted)
   --no-fuse              compile without fusion (every value stored)
   --quick                compile the quick tier (a new kernel's first calls: light IR passes,
                          LLVM's fast instruction selection; the same bits, slower code)
+  --no-fp-contract       every op rounds on its own: no a * b + c as one FMA
+                         (VmapOptions::fp_contract false)
   --constant-captures    captured parameters are constants (VmapOptions::constant_captures):
                          what the kernel computes from them alone runs on the first call only
   --run                  run on random inputs and print the outputs (summarised when large):

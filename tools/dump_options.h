@@ -32,6 +32,7 @@ struct Options {
   bool run = false, check = false, bench = false;
   bool interpreter = false, fuse = true, quick = false, list_ops = false, help = false;
   bool constant_captures = false;
+  bool fp_contract = true;
   int64_t batch = 4;
   uint64_t seed = 0;
   int repeats = 100;

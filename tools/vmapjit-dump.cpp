@@ -131,6 +131,7 @@ class Dumper {
     po.interpreter = o_.interpreter;
     po.fuse = o_.fuse;
     po.constant_captures = o_.constant_captures;
+    po.fp_contract = o_.fp_contract;
     po.tiering = o_.quick ? jit::Tiering::Quick : jit::Tiering::Optimized;
     po.keep_text = wants_ir;
     auto t0 = Clock::now();

@@ -166,6 +166,7 @@ Value* lower(Emitter& e, const ir::Node& n, const Index& at) {
     case OpId::LogicalOr: return B.CreateOr(x[0], x[1]);
     case OpId::Where: return B.CreateSelect(x[0], x[1], x[2]);
     case OpId::Clamp: return emit_minimum(e, emit_maximum(e, x[0], x[1], t), x[2], t);
+    case OpId::Fma: return B.CreateIntrinsic(llvm::Intrinsic::fma, {x[0]->getType()}, {x[0], x[1], x[2]});
     default: break;
   }
   __builtin_unreachable();

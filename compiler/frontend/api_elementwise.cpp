@@ -137,6 +137,12 @@ Tensor where(const Tensor& c, const Tensor& a, Scalar b) { return where_impl(c, 
 Tensor where(const Tensor& c, Scalar a, const Tensor& b) { return where_impl(c, a, b); }
 Tensor where(const Tensor& c, Scalar a, Scalar b) { return where_impl(c, a, b); }
 
+Tensor fma(const Tensor& a, const Tensor& b, const Tensor& c) {
+  Arg args[] = {a, b, c};
+  DType t = detail::result_type(args);
+  return apply(OpId::Fma, {as_tensor(a, t), as_tensor(b, t), as_tensor(c, t)});
+}
+
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi) {
   if (lo && hi) return clamp_impl(x, *lo, *hi);
   if (lo) return maximum(x, *lo);

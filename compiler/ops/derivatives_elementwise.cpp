@@ -165,6 +165,20 @@ T jvp_clamp(const Node&, std::span<const T> x, const T& y, std::span<const T> tx
   return r;
 }
 
+// fma(a, b, c) = a b + c.
+void vjp_fma(const Node&, std::span<const T> x, const T&, const T& gy, std::span<T> gx) {
+  gx[0] = sum_to(gy * x[1], x[0].shape());
+  gx[1] = sum_to(gy * x[0], x[1].shape());
+  gx[2] = sum_to(gy, x[2].shape());
+}
+T jvp_fma(const Node&, std::span<const T> x, const T& y, std::span<const T> tx) {
+  T r = zeros_like_sym(y);
+  if (tx[0].defined()) r = r + tx[0] * x[1];
+  if (tx[1].defined()) r = r + x[0] * tx[1];
+  if (tx[2].defined()) r = r + tx[2];
+  return r;
+}
+
 }  // namespace
 
 void register_elementwise_derivatives(OpRegistry& reg) {
@@ -182,6 +196,8 @@ void register_elementwise_derivatives(OpRegistry& reg) {
   reg.op(OpId::Where).jvp = jvp_where;
   reg.op(OpId::Clamp).vjp = vjp_clamp;
   reg.op(OpId::Clamp).jvp = jvp_clamp;
+  reg.op(OpId::Fma).vjp = vjp_fma;
+  reg.op(OpId::Fma).jvp = jvp_fma;
 }
 
 }  // namespace jit::ir

@@ -82,6 +82,7 @@ const Row kRows[] = {
     {OpId::LogicalOr, DRule::Bool, nullptr, nullptr, nullptr, [](int64_t a, int64_t b) -> int64_t { return a || b; }, false},
     {OpId::Where, DRule::NumBool},
     {OpId::Clamp, DRule::NumBool},
+    {OpId::Fma, DRule::Float},
 };
 
 const Row& row(OpId id) {
@@ -132,6 +133,12 @@ void kernel(const Node& n, std::span<const Tensor> in, Tensor& out, const Kernel
         store_double(out, o, scalar::minimum(scalar::maximum(ld(0), ld(1)), ld(2)));
       else
         store_int(out, o, std::min(std::max(li(0), li(1)), li(2)));
+    } else if (n.op == OpId::Fma) {
+      // Rounded once in the result's dtype (in double, a f32 sum could round twice).
+      if (out.dtype() == DType::f32)
+        store_double(out, o, std::fmaf(float(ld(0)), float(ld(1)), float(ld(2))));
+      else
+        store_double(out, o, std::fma(ld(0), ld(1), ld(2)));
     } else if (n.op == OpId::Cast) {
       fl ? store_double(out, o, ld(0)) : store_int(out, o, li(0));
     } else if (in.size() == 1) {
@@ -169,6 +176,7 @@ void register_elementwise_ops(OpRegistry& reg) {
       case 1: op.signature = "(x) -> y"; break;
       case 2: op.signature = "(a, b) -> y, broadcasting"; break;
       default: op.signature = op.id == OpId::Where ? "(cond: bool, a, b) -> y, broadcasting"
+                              : op.id == OpId::Fma ? "(a, b, c) -> a * b + c rounded once, broadcasting"
                                                    : "(x, lo, hi) -> y, broadcasting";
     }
   }

@@ -20,7 +20,8 @@ namespace jit {
 
 struct GradOptions {
   Backend backend = Backend::Compiled;
-  std::string name;  // the function's name in errors
+  std::string name;         // the function's name in errors
+  bool fp_contract = true;  // as VmapOptions::fp_contract
 };
 
 namespace detail {

@@ -70,6 +70,9 @@ Tensor where(const Tensor& cond, Scalar a, const Tensor& b);
 Tensor where(const Tensor& cond, Scalar a, Scalar b);
 Tensor clamp(const Tensor& x, std::optional<Scalar> lo, std::optional<Scalar> hi);
 Tensor clamp(const Tensor& x, const Tensor& lo, const Tensor& hi);  // an undefined bound: none
+// a * b + c rounded once (std::fma elementwise, broadcasting); floating-point operands. The
+// compiler also forms it from a * b + c itself unless VmapOptions::fp_contract is false.
+Tensor fma(const Tensor& a, const Tensor& b, const Tensor& c);
 
 Tensor operator-(const Tensor& x);
 #define JIT_OPERATOR(op, fn)                                                   \

@@ -61,6 +61,10 @@ struct VmapOptions {
   // change the order of a sum over it: results within rounding of the default's, the same bits
   // from call to call.
   bool constant_captures = false;
+  // true: a * b + c whose product has no other use is computed with one rounding (an FMA), as
+  // XLA does on CPU and GCC for C++ by default: at least as accurate, and faster. false: every
+  // op rounds on its own, as the traced program reads (bits as torch's op-by-op evaluation).
+  bool fp_contract = true;
 };
 
 namespace detail {
@@ -79,8 +83,8 @@ std::shared_ptr<TransformState> make_compile_state(VmapOptions o);
 }
 
 // f traced once per signature and compiled, without batching: the same caching and fast path
-// as vmap. (Options other than backend, name, fuse, tiering and constant_captures do not
-// apply.)
+// as vmap. (Options other than backend, name, fuse, tiering, constant_captures and fp_contract
+// do not apply.)
 template <class F>
 Transformed<std::decay_t<F>> compile(F&& f, VmapOptions options = {}) {
   return {std::forward<F>(f), detail::make_compile_state(std::move(options))};

@@ -109,6 +109,7 @@ TEST_CASE("autodiff: binary and ternary ops, with broadcasting") {
       {"minimum", [](const Tensor& a, const Tensor& b) { return jit::minimum(a, b); }},
       {"where", [](const Tensor& a, const Tensor& b) { return jit::where(a > b, a * 2.0, b * b); }},
       {"clamp", [](const Tensor& a, const Tensor& b) { return jit::clamp(a, b - 0.5, b + 0.5); }},
+      {"fma", [](const Tensor& a, const Tensor& b) { return jit::fma(a, b, a * 0.5 - b); }},
       {"scalar", [](const Tensor& a, const Tensor& b) { return 2.0 - a / 3.0 + jit::pow(b, 2); }},
   };
   for (const auto& [name, op] : ops) {

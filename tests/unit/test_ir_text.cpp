@@ -54,6 +54,9 @@ std::map<std::string, Function> one_per_op() {
     Builder k("clamp", false);
     ValueId v = k.param(T(DType::i32, {2, kDyn})), lo = k.param(T(DType::i32, {})), hi = k.param(T(DType::i32, {1}));
     fs["clamp"] = k.finish({k.op(OpId::Clamp, {v, lo, hi})});
+    Builder m("fma", false);
+    ValueId a = m.param(T(DType::f64, {kDyn, 3})), s = m.param(T(DType::f64, {})), z = m.param(T(DType::f64, {3}));
+    fs["fma"] = m.finish({m.op(OpId::Fma, {a, s, z})});
   }
   {  // constants: floats that print tricky, integers at the ends of int64, every dtype
     Builder b("constant", false);

@@ -55,6 +55,7 @@ std::map<std::string, Example> examples() {
   ex["gelu"] = {{x}, {{"approximate", int64_t(1)}}};
   ex["where"] = {{b, x, f32({0})}, {}};
   ex["clamp"] = {{x, f32({2}), f32({4})}, {}};
+  ex["fma"] = {{x, f32({2, 3, 4}), f32({0.5})}, {}};
   ex["constant"] = {{}, {{"dtype", DType::f64}, {"value", 2.5}}};
   ex["rand"] = {{}, {{"dtype", DType::f32}, {"shape", Shape{3}}, {"stream", int64_t(0)}}};
   ex["randn"] = {{}, {{"dtype", DType::f64}, {"shape", Shape{2, 2}}, {"stream", int64_t(1)}}};
