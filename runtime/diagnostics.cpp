@@ -66,11 +66,11 @@ std::string file_safe(const std::string& name) {
 std::string extension(const std::string& stage) {
   if (stage == "llvm" || stage == "llvm-opt") return "ll";
   if (stage == "asm") return "s";
-  return "jir";  // traced, batched, simplified, and fused (its schedule as comments)
+  return "jir";  // traced, batched, simplified, contracted, and fused (its schedule as comments)
 }
 
 bool is_ir_stage(const std::string& stage) {
-  return stage == "traced" || stage == "batched" || stage == "simplified";
+  return stage == "traced" || stage == "batched" || stage == "simplified" || stage == "contracted";
 }
 
 // "// " before every line.

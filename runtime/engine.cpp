@@ -256,6 +256,15 @@ struct Engine::Impl {
   BackgroundThread background;  // last: stopped before the JIT it compiles into goes
 };
 
+bool host_has_fma() {
+  static const bool fma = [] {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    auto it = features.find("fma");
+    return it != features.end() && it->second;
+  }();
+  return fma;
+}
+
 Engine::Engine() : impl_(std::make_unique<Impl>()) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();

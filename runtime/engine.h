@@ -36,6 +36,9 @@ struct AddedModule {
   double codegen_ms = 0;         // machine code generation and linking
 };
 
+// Whether the host CPU has FMA (the engine's target().fma), known without creating the engine.
+bool host_has_fma();
+
 class Engine {
  public:
   // The process-wide engine, created on first use. Throws jit::Error(Compile) if LLVM cannot

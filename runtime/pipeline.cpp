@@ -90,7 +90,8 @@ KernelFns build_kernels(const ir::Function& f, const cg::Schedule& sched, const 
 }  // namespace
 
 const std::vector<std::string>& stage_names() {
-  static const std::vector<std::string> names{"traced", "batched", "simplified", "contracted", "fused", "llvm", "llvm-opt", "asm"};
+  static const std::vector<std::string> names{"traced",     "batched", "simplified", "contracted",
+                                              "fused",      "llvm",    "llvm-opt",   "asm"};
   return names;
 }
 
@@ -100,8 +101,9 @@ Compiled compile(const ir::Function& traced, const ir::VmapSpec& spec, const Pip
   ir::Function f = rec.step("traced", [&] { return traced; });
   ir::Function g = rec.step("batched", [&] { return ir::vmap(f, spec); });
   ir::Function s = rec.step("simplified", [&] { return ir::simplify(g); });
-  // Contracted where the machine has FMA (the interpreter computes what the compiled code would).
-  bool contract = o.fp_contract && Engine::instance().target().fma;
+  // Contracted where the machine has FMA; the interpreter computes what the compiled code would
+  // (without starting the JIT).
+  bool contract = o.fp_contract && host_has_fma();
   c.batched = rec.step("contracted", [&] { return contract ? ir::contract_fma(s) : s; });
   if (o.interpreter) {
     c.exec = make_interpreter_executable(c.batched);

@@ -15,7 +15,7 @@
 namespace jit::rt {
 
 struct StageRecord {
-  std::string name;  // traced, batched, simplified, fused, llvm, llvm-opt, asm
+  std::string name;  // traced, batched, simplified, contracted, fused, llvm, llvm-opt, asm
   std::string text;  // the stage's result, when PipelineOptions::keep_text
   double ms = 0;
 };

@@ -61,9 +61,12 @@ struct VmapOptions {
   // change the order of a sum over it: results within rounding of the default's, the same bits
   // from call to call.
   bool constant_captures = false;
-  // true: a * b + c whose product has no other use is computed with one rounding (an FMA), as
-  // XLA does on CPU and GCC for C++ by default: at least as accurate, and faster. false: every
-  // op rounds on its own, as the traced program reads (bits as torch's op-by-op evaluation).
+  // true: on a machine with FMA, an elementwise a * b + c whose product has no other use is
+  // computed with one rounding, as XLA does on CPU and GCC for C++ by default: faster, each such
+  // op at least as accurate (though x * x - y * y with x == y is then a rounding error, not 0).
+  // false: elementwise ops round one by one as the traced program reads. (Sums of products, a
+  // dot product's or sum(x * y), accumulate with FMA either way.) Where a transform is traced
+  // inside another, the outermost one's option applies.
   bool fp_contract = true;
 };
 

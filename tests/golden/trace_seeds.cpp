@@ -32,5 +32,9 @@ int main() {
   Tensor examples = jit::randn({3, 5}, 5);
   auto batched_model = jit::vmap(model, 0, 0, {.name = "model"});
   std::printf("model: %s\n", batched_model(examples).to_string().c_str());
+
+  // x w + y, contracted into one fma (the dump's fused file shows the contracted IR).
+  auto axpy = jit::vmap([](const Tensor& a, const Tensor& b) { return a * weights + b; }, 0, 0, {.name = "axpy"});
+  std::printf("axpy: %s\n", axpy(x, y).to_string().c_str());
   return 0;
 }

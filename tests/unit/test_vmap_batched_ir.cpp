@@ -50,7 +50,6 @@ std::vector<const ir::Node*> nodes_of(const ir::Function& f, ir::OpId op) {
   return r;
 }
 
-// The batched IR after the whole pipeline up to simplification.
 // The final IR without contraction (tests of vmap and simplify: a * b + c stays two ops).
 ir::Function simplified(const ir::Function& traced, const ir::VmapSpec& s) {
   jit::rt::PipelineOptions o;
