@@ -48,9 +48,8 @@ Function contract_fma(const Function& f) {
   Builder b(f.name);
   std::vector<ValueId> map;
   auto negated = [&](ValueId v) {
-    ValueId w = map[v];
     if (scalar_constant(v)) return b.constant(-f.node_of(v).attrs.get_float("value"), f.type(v).dtype);
-    return b.op(OpId::Neg, {w});
+    return b.op(OpId::Neg, {map[v]});
   };
   for (const Param& p : f.params) map.push_back(b.param(p.type, p.captured));
   for (size_t i = 0; i < f.nodes.size(); ++i) {
