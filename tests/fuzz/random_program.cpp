@@ -468,10 +468,11 @@ jit::DimSpec out_dims_of(const Program& p) {
   return r;
 }
 
+// Unfused, also without contraction (fp_contract false: op-by-op rounding, as the reference's).
 std::vector<Tensor> compiled(const Program& p, const std::vector<Tensor>& x, bool fuse, jit::Tiering tiering) {
   auto f = [&p](const auto&... xs) { return p.run({xs...}); };
   jit::VmapOptions o{.chunk_size = p.chunk, .threads = p.threads, .name = fmt::format("program{}", p.seed),
-                     .fuse = fuse, .tiering = tiering};
+                     .fuse = fuse, .tiering = tiering, .fp_contract = fuse};
   if (!p.nested) return call(jit::vmap(f, dims_of(p.in_dims), out_dims_of(p), o), x);
   auto inner = jit::vmap(f, dims_of(p.inner_in_dims), 0, o);
   return call(jit::vmap(inner, dims_of(p.in_dims), 0, o), x);
@@ -581,7 +582,8 @@ std::string check(const Program& p) {
     try {
       got = compiled(p, x, fuse, fuse ? jit::Tiering::Optimized : jit::Tiering::Quick);
     } catch (const jit::Error& e) {
-      return fmt::format("{}{}compiled ({}) threw: {}\n", p.describe(), traced_ir(p), fuse ? "fused" : "unfused", e.what());
+      return fmt::format("{}{}compiled ({}) threw: {}\n", p.describe(), traced_ir(p),
+                         fuse ? "fused" : "unfused, uncontracted", e.what());
     }
     if (fuse) {
       // The quick tier of the same kernel computes the same bits (Tiering).
@@ -633,8 +635,8 @@ std::string check(const Program& p) {
       auto [rtol, atol] = tolerance(want[k]);
       if (!agree(got[k], want[k], rtol, atol))
         return fmt::format("{}{}output {} differs ({}):\n{}compiled: {}\nreference: {}\n", p.describe(), traced_ir(p), k,
-                           fuse ? "fused" : "unfused", first_difference(got[k], want[k], rtol, atol),
-                           got[k].to_string(), want[k].to_string());
+                           fuse ? "fused" : "unfused, uncontracted",
+                           first_difference(got[k], want[k], rtol, atol), got[k].to_string(), want[k].to_string());
     }
   }
   return {};
