@@ -14,6 +14,9 @@
 
 namespace fuzz {
 
+// The most inputs a program has: what check.cpp's call() passes as separate arguments.
+inline constexpr size_t kMaxInputs = 12;
+
 struct InputSpec {
   jit::Shape shape;             // per sample
   jit::DType dtype = jit::DType::f32;
