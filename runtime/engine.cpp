@@ -280,7 +280,7 @@ Engine::Engine() : impl_(std::make_unique<Impl>()) {
   impl_->target.vector_bytes = f.find("+avx512f") != std::string::npos ? 64
                                : f.find("+avx2") != std::string::npos  ? 32
                                                                        : 16;
-  impl_->target.fma = f.find("+fma") != std::string::npos;
+  impl_->target.fma = host_has_fma();
   impl_->target.avx512 = f.find("+avx512f") != std::string::npos && f.find("+avx512vl") != std::string::npos;
   impl_->machines = std::make_unique<TargetMachinePool>(jtmb);
   impl_->target.fast_gather = has_fast_gather(*impl_->machines->borrow());

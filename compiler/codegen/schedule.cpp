@@ -103,14 +103,11 @@ Schedule schedule(const ir::Function& f, const TargetInfo& t, bool fuse, const s
   s.num_params = static_cast<int>(f.params.size());
   s.num_outputs = static_cast<int>(f.outputs.size());
   s.buffer_of.assign(nv, -1);
-  std::vector<int> uses(nv, 0);
+  std::vector<int32_t> uses = f.use_counts();
   std::vector<bool> feeds_batched(nv, false), same_shape_single_use(nv, false), reused(nv, false);
   for (const ir::Node& n : f.nodes)
-    for (ir::ValueId v : n.operands) {
-      ++uses[v];
+    for (ir::ValueId v : n.operands)
       if (is_batched(n.type)) feeds_batched[v] = true;
-    }
-  for (ir::ValueId v : f.outputs) ++uses[v];
   // A value a consumer reads more than once per element it computes: a contraction operand
   // that meets more than one element of the other operand, or a broadcast operand.
   for (const ir::Node& n : f.nodes) {

@@ -18,6 +18,14 @@ bool Node::operator==(const Node& o) const {
   return true;
 }
 
+std::vector<int32_t> Function::use_counts() const {
+  std::vector<int32_t> uses(num_values(), 0);
+  for (const Node& n : nodes)
+    for (ValueId o : n.operands) ++uses[o];
+  for (ValueId v : outputs) ++uses[v];
+  return uses;
+}
+
 bool Function::operator==(const Function& o) const {
   return name == o.name && params == o.params && nodes == o.nodes && outputs == o.outputs;
 }

@@ -45,6 +45,8 @@ struct Function {
   const Type& type(ValueId v) const {
     return is_param(v) ? params[v].type : node_of(v).type;
   }
+  // Per value: how many operands and outputs read it.
+  std::vector<int32_t> use_counts() const;
   bool operator==(const Function& o) const;
 };
 

@@ -4,10 +4,7 @@
 namespace jit::ir {
 
 Function contract_fma(const Function& f) {
-  std::vector<int32_t> uses(f.num_values(), 0);
-  for (const Node& n : f.nodes)
-    for (ValueId o : n.operands) ++uses[o];
-  for (ValueId v : f.outputs) ++uses[v];
+  std::vector<int32_t> uses = f.use_counts();
   auto scalar_constant = [&](ValueId v) {
     return !f.is_param(v) && f.node_of(v).op == OpId::Constant && f.type(v).rank() == 0;
   };
